@@ -294,3 +294,28 @@ def test_synthetic_command_writes_a_loadable_folder_layout(tmp_path):
     assert data.main(["synthetic", "--out", str(tmp_path / "synth"), "--train", "21", "--test", "14"]) == 0
     dataset = load_fer2013(tmp_path / "synth", cache=False, progress=False)
     assert len(dataset["train"]) == 21 and len(dataset["public_test"]) == 14
+
+
+def test_download_copies_what_the_client_fetched(tmp_path, monkeypatch):
+    """The happy path, with the network and the Kaggle client replaced by fakes."""
+    import socket
+    import types
+
+    fetched = tmp_path / "kagglehub-cache"
+    write_folders(fetched, *make_small(), "train", "Training")
+
+    class FakeConnection:
+        def close(self):
+            pass
+
+    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: FakeConnection())
+    monkeypatch.setitem(sys.modules, "kagglehub", types.SimpleNamespace(dataset_download=lambda handle: str(fetched)))
+    destination = tmp_path / "fer2013"
+    assert data.main(["download", "--dest", str(destination)]) == 0
+    assert len(load_fer2013(destination, cache=False, progress=False)["train"]) == 14
+
+
+def make_small():
+    from utils.synthetic import make_faces
+
+    return make_faces(14, seed=1, balanced=True)

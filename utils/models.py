@@ -1,0 +1,364 @@
+"""The course's emotion CNN: build it, count its parameters, save, load and predict.
+
+The model is a small VGG-style network (Simonyan & Zisserman, 2014): blocks of
+``convolution -> batch normalisation -> ReLU`` (twice), then max-pooling and dropout;
+after the last block a global average pooling (or a flatten), one dense layer with
+dropout, and a softmax over the seven emotions of :data:`utils.data.EMOTIONS`.
+
+Every parameter count can be traced to three formulas (see :func:`parameter_table`):
+
+- convolution  ``(K*K*C_in + 1) * C_out``  (a K x K x C_in kernel plus one bias per filter)
+- dense        ``(n_in + 1) * n_out``
+- batch norm   ``4 * C``  (gamma, beta trainable; moving mean, moving variance not)
+
+The prediction pipeline (:func:`predict_proba`) is the one used everywhere -- the
+lesson, ``python -m utils.evaluate`` and the web demo: uint8 faces ``(N, 48, 48, 1)``
+-> float32 in [0, 1] -> probabilities, averaged with those of the mirrored faces
+(test-time augmentation: a face and its mirror image show the same emotion).
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from utils.data import EMOTIONS, IMAGE_SIZE, PROJECT_ROOT
+
+#: Where the trained model of the course lives (written only by hand, from a run folder).
+SHIPPED_MODEL_PATH = PROJECT_ROOT / "models" / "emotion_cnn.keras"
+
+#: Test-time augmentation of the shipped pipeline: average with the mirrored face.
+SHIPPED_FLIP_TTA = True
+
+NUM_CLASSES = len(EMOTIONS)
+INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
+
+
+class ModelError(Exception):
+    """A model that cannot be used, with a message that says what is wrong and what to do."""
+
+
+# --------------------------------------------------------------------------- architecture
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """The choices that define the CNN; ``models/recipe.json`` stores them under ``"model"``.
+
+    ``filters[i]`` is the number of filters of every convolution in block ``i``;
+    ``block_dropout[i]`` the dropout rate after block ``i``'s pooling.
+    ``head`` is ``"global_average"`` (one number per feature map) or ``"flatten"``.
+    """
+
+    filters: tuple[int, ...] = (32, 64, 128, 256)
+    convs_per_block: int = 2
+    kernel_size: int = 3
+    block_dropout: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4)
+    head: str = "global_average"
+    dense_units: int = 256
+    dense_dropout: float = 0.5
+    batch_norm: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "filters", tuple(int(f) for f in self.filters))
+        object.__setattr__(self, "block_dropout", tuple(float(d) for d in self.block_dropout))
+        if not self.filters or any(f < 1 for f in self.filters):
+            raise ValueError(f"filters must be a non-empty list of positive integers, got {self.filters}")
+        if len(self.block_dropout) != len(self.filters):
+            raise ValueError(
+                f"block_dropout needs one rate per block: {len(self.filters)} blocks, "
+                f"{len(self.block_dropout)} rates ({self.block_dropout})"
+            )
+        if any(not 0 <= d < 1 for d in (*self.block_dropout, self.dense_dropout)):
+            raise ValueError("dropout rates must lie in [0, 1)")
+        if self.head not in ("global_average", "flatten"):
+            raise ValueError(f"head must be 'global_average' or 'flatten', got {self.head!r}")
+        if self.convs_per_block < 1 or self.kernel_size < 1 or self.dense_units < 1:
+            raise ValueError("convs_per_block, kernel_size and dense_units must be positive")
+        if IMAGE_SIZE >> len(self.filters) < 1:
+            raise ValueError(f"{len(self.filters)} pooling blocks shrink a 48x48 image to nothing")
+
+    @classmethod
+    def from_dict(cls, settings: dict) -> "Architecture":
+        """From the ``"model"`` section of a recipe; unknown keys are an error, not ignored."""
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(settings) - known)
+        if unknown:
+            raise ValueError(f"unknown model settings {unknown}; known: {sorted(known)}")
+        return cls(**settings)
+
+    def to_dict(self) -> dict:
+        values = asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
+
+
+def build_emotion_cnn(architecture: Architecture | None = None, *, name: str = "emotion_cnn"):
+    """The course's CNN: input float32 ``(N, 48, 48, 1)`` in [0, 1], output 7 probabilities."""
+    import keras
+    from keras import layers
+
+    arch = architecture or Architecture()
+    inputs = keras.Input(shape=INPUT_SHAPE, name="face")
+    x = inputs
+    for block, (filters, rate) in enumerate(zip(arch.filters, arch.block_dropout), start=1):
+        for conv in range(1, arch.convs_per_block + 1):
+            x = layers.Conv2D(filters, arch.kernel_size, padding="same", name=f"block{block}_conv{conv}")(x)
+            if arch.batch_norm:
+                x = layers.BatchNormalization(name=f"block{block}_bn{conv}")(x)
+            x = layers.ReLU(name=f"block{block}_relu{conv}")(x)
+        x = layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
+        if rate > 0:
+            x = layers.Dropout(rate, name=f"block{block}_dropout")(x)
+    if arch.head == "global_average":
+        x = layers.GlobalAveragePooling2D(name="global_average")(x)
+    else:
+        x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(arch.dense_units, activation="relu", name="dense")(x)
+    if arch.dense_dropout > 0:
+        x = layers.Dropout(arch.dense_dropout, name="dense_dropout")(x)
+    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="emotion")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+# --------------------------------------------------------------------------- parameter formulas
+
+
+def conv_params(kernel_size: int, channels_in: int, filters: int) -> int:
+    """``(K*K*C_in + 1) * C_out``: every filter has K*K*C_in weights and one bias."""
+    return (kernel_size * kernel_size * channels_in + 1) * filters
+
+
+def dense_params(units_in: int, units_out: int) -> int:
+    """``(n_in + 1) * n_out``: one weight per input and one bias, for every output."""
+    return (units_in + 1) * units_out
+
+
+def batchnorm_params(channels: int) -> int:
+    """``4 * C``: gamma and beta are learned; the moving mean and variance are not."""
+    return 4 * channels
+
+
+@dataclass(frozen=True)
+class ParameterRow:
+    """One layer of :func:`parameter_table`: its name, output shape, formula and count."""
+
+    layer: str
+    output_shape: tuple[int, ...]
+    formula: str
+    parameters: int
+    trainable: int = field(default=-1)
+
+    def __post_init__(self) -> None:
+        if self.trainable < 0:
+            object.__setattr__(self, "trainable", self.parameters)
+
+
+def parameter_table(architecture: Architecture | None = None) -> list[ParameterRow]:
+    """Every layer with parameters or a shape change, its count worked out by formula.
+
+    Computed without Keras, so a lesson can set it beside ``model.summary()``.
+    """
+    arch = architecture or Architecture()
+    k, size, channels = arch.kernel_size, IMAGE_SIZE, 1
+    rows: list[ParameterRow] = []
+    for block, filters in enumerate(arch.filters, start=1):
+        for conv in range(1, arch.convs_per_block + 1):
+            rows.append(ParameterRow(
+                f"block{block}_conv{conv}", (size, size, filters),
+                f"({k}*{k}*{channels} + 1) * {filters}", conv_params(k, channels, filters),
+            ))
+            if arch.batch_norm:
+                rows.append(ParameterRow(
+                    f"block{block}_bn{conv}", (size, size, filters), f"4 * {filters}",
+                    batchnorm_params(filters), trainable=2 * filters,
+                ))
+            channels = filters
+        size //= 2
+        rows.append(ParameterRow(f"block{block}_pool", (size, size, channels), "0 (no weights)", 0))
+    features = channels if arch.head == "global_average" else size * size * channels
+    head_name = "global_average" if arch.head == "global_average" else "flatten"
+    rows.append(ParameterRow(head_name, (features,), "0 (no weights)", 0))
+    rows.append(ParameterRow("dense", (arch.dense_units,), f"({features} + 1) * {arch.dense_units}",
+                             dense_params(features, arch.dense_units)))
+    rows.append(ParameterRow("emotion", (NUM_CLASSES,), f"({arch.dense_units} + 1) * {NUM_CLASSES}",
+                             dense_params(arch.dense_units, NUM_CLASSES)))
+    return rows
+
+
+def count_parameters(architecture: Architecture | None = None) -> dict[str, int]:
+    """Total, trainable and non-trainable parameters, from :func:`parameter_table`."""
+    rows = parameter_table(architecture)
+    total = sum(r.parameters for r in rows)
+    trainable = sum(r.trainable for r in rows)
+    return {"total": total, "trainable": trainable, "non_trainable": total - trainable}
+
+
+def multiply_adds_per_face(architecture: Architecture | None = None) -> int:
+    """Multiply-adds of one forward pass (convolutions and dense layers): the cost of a prediction."""
+    arch = architecture or Architecture()
+    k, size, channels, total = arch.kernel_size, IMAGE_SIZE, 1, 0
+    for filters in arch.filters:
+        for _ in range(arch.convs_per_block):
+            total += size * size * k * k * channels * filters
+            channels = filters
+        size //= 2
+    features = channels if arch.head == "global_average" else size * size * channels
+    return total + features * arch.dense_units + arch.dense_units * NUM_CLASSES
+
+
+# --------------------------------------------------------------------------- prediction
+
+
+def preprocess(faces: np.ndarray) -> np.ndarray:
+    """uint8 faces ``(N, 48, 48, 1)`` (or ``(N, 48, 48)``, or one face) -> float32 in [0, 1]."""
+    faces = np.asarray(faces)
+    if faces.ndim == 2:
+        faces = faces[np.newaxis]
+    if faces.ndim == 3:
+        faces = faces[..., np.newaxis]
+    if faces.ndim != 4 or faces.shape[1:] != INPUT_SHAPE:
+        raise ValueError(
+            f"expected faces of shape (N, 48, 48, 1) or (N, 48, 48), got {np.asarray(faces).shape}; "
+            "crop and resize each face to 48x48 grayscale first (see utils.images)."
+        )
+    if faces.dtype == np.uint8:
+        return faces.astype(np.float32) / 255.0
+    if np.issubdtype(faces.dtype, np.floating):
+        if faces.size and (faces.min() < 0 or faces.max() > 1):
+            raise ValueError(
+                f"float faces must already lie in [0, 1] (found {faces.min():.3g}..{faces.max():.3g}); "
+                "pass uint8 images (0-255) instead and this function scales them."
+            )
+        return faces.astype(np.float32, copy=False)
+    raise ValueError(f"faces must be uint8 (0-255) or float in [0, 1], got dtype {faces.dtype}")
+
+
+def predict_proba(model, faces: np.ndarray, *, flip_tta: bool = SHIPPED_FLIP_TTA, batch_size: int = 512) -> np.ndarray:
+    """Class probabilities ``(N, 7)`` of the shipped pipeline (preprocess, then flip-TTA)."""
+    x = preprocess(faces)
+    if len(x) == 0:
+        return np.zeros((0, NUM_CLASSES), dtype=np.float32)
+    probabilities = _predict_batches(model, x, batch_size)
+    if flip_tta:
+        # A face and its mirror image show the same emotion: average the two opinions.
+        probabilities = (probabilities + _predict_batches(model, x[:, :, ::-1, :], batch_size)) / 2
+    return probabilities
+
+
+def predict_labels(model, faces: np.ndarray, **kwargs) -> np.ndarray:
+    """The most probable emotion index of each face (see :func:`predict_proba`)."""
+    return predict_proba(model, faces, **kwargs).argmax(axis=1)
+
+
+def _predict_batches(model, x: np.ndarray, batch_size: int) -> np.ndarray:
+    """``model(x)`` batch by batch, in inference mode (dropout off, batch-norm statistics frozen).
+
+    Calling the model directly avoids ``model.predict``'s per-call set-up, which
+    dominates when a demo predicts one face at a time.
+    """
+    outputs = []
+    for start in range(0, len(x), batch_size):
+        batch = np.ascontiguousarray(x[start:start + batch_size])
+        outputs.append(np.asarray(model(batch, training=False)))
+    return np.concatenate(outputs).astype(np.float32, copy=False)
+
+
+# --------------------------------------------------------------------------- saving and loading
+
+
+def save_model(model, path: str | os.PathLike, *, overwrite: bool = False, include_optimizer: bool = True) -> Path:
+    """Save ``model`` in the ``.keras`` format, never over an existing file unless asked.
+
+    ``include_optimizer=False`` writes an inference-only copy (smaller: no optimizer state).
+    The file is written next to its destination first and then renamed into place,
+    so an interrupted save never leaves a half-written model behind.
+    """
+    import keras
+
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ModelError(f"{path}: a model file must end in .keras (the Keras 3 format).")
+    if path.exists() and not overwrite:
+        raise ModelError(f"{path} already exists; nothing was written. Choose another path (or remove the old file yourself).")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not include_optimizer:
+        model = _inference_copy(model)
+    temporary = path.with_name(f".{path.stem}.tmp{os.getpid()}.keras")
+    try:
+        keras.saving.save_model(model, temporary)
+        os.replace(temporary, path)
+    finally:
+        if temporary.exists():
+            temporary.unlink()
+    return path
+
+
+def _inference_copy(model):
+    """The same layers and weights, not compiled: no optimizer state in the file."""
+    import keras
+
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def load_model(path: str | os.PathLike | None = None, *, compile: bool = False):
+    """Load a ``.keras`` model (default: the shipped one), with clear errors for bad files.
+
+    The model must take 48x48x1 faces and give 7 probabilities.
+    """
+    import keras
+
+    path = Path(path) if path is not None else SHIPPED_MODEL_PATH
+    if not path.exists():
+        hint = (
+            "The shipped model is made by `python -m utils.train --config models/recipe.json` "
+            "and copied here from its run folder (see models/README.md)."
+            if path.resolve() == SHIPPED_MODEL_PATH.resolve()
+            else "Check the path, or leave it out to use the shipped model."
+        )
+        raise ModelError(f"No model at {path}. {hint}")
+    if path.is_dir():
+        raise ModelError(f"{path} is a folder; give the .keras file inside it (e.g. {path / 'best.keras'}).")
+    if path.suffix != ".keras" or not zipfile.is_zipfile(path):
+        raise ModelError(
+            f"{path} is not a Keras 3 model file (.keras, a zip archive): it is corrupt, "
+            "incomplete or of another format. Train again or copy the file again."
+        )
+    try:
+        model = keras.saving.load_model(path, compile=compile)
+    except Exception as error:  # Keras raises many kinds for a bad file; all mean the same here
+        raise ModelError(f"{path} cannot be loaded as a Keras model ({type(error).__name__}: {error}).") from error
+    input_shape = tuple(model.input_shape[1:]) if hasattr(model, "input_shape") else None
+    output_shape = tuple(model.output_shape[1:]) if hasattr(model, "output_shape") else None
+    if input_shape != INPUT_SHAPE or output_shape != (NUM_CLASSES,):
+        raise ModelError(
+            f"{path} takes inputs {input_shape} and gives outputs {output_shape}; the course's "
+            f"pipeline needs inputs {INPUT_SHAPE} and {NUM_CLASSES} emotion probabilities."
+        )
+    return model
+
+
+def describe_architecture(architecture: Architecture | None = None) -> str:
+    """A few lines: the blocks, the parameter count and the cost of one prediction."""
+    arch = architecture or Architecture()
+    counts = count_parameters(arch)
+    blocks = " -> ".join(f"{arch.convs_per_block}x conv{arch.kernel_size}x{arch.kernel_size}({f})" for f in arch.filters)
+    return (
+        f"{blocks} -> {arch.head} -> dense({arch.dense_units}) -> softmax({NUM_CLASSES})\n"
+        f"{counts['total']:,} parameters ({counts['trainable']:,} trainable), "
+        f"{multiply_adds_per_face(arch) / 1e6:.1f} M multiply-adds per face"
+    )
+
+
+__all__: Sequence[str] = (
+    "Architecture", "ModelError", "ParameterRow", "SHIPPED_MODEL_PATH", "SHIPPED_FLIP_TTA",
+    "batchnorm_params", "build_emotion_cnn", "conv_params", "count_parameters", "dense_params",
+    "describe_architecture", "load_model", "multiply_adds_per_face", "parameter_table",
+    "predict_labels", "predict_proba", "preprocess", "save_model",
+)

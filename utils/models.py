@@ -20,6 +20,7 @@ lesson, ``python -m utils.evaluate`` and the web demo: uint8 faces ``(N, 48, 48,
 from __future__ import annotations
 
 import os
+import weakref
 import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -261,11 +262,37 @@ def _predict_batches(model, x: np.ndarray, batch_size: int) -> np.ndarray:
     Calling the model directly avoids ``model.predict``'s per-call set-up, which
     dominates when a demo predicts one face at a time.
     """
+    forward = _compiled_forward(model)
     outputs = []
     for start in range(0, len(x), batch_size):
         batch = np.ascontiguousarray(x[start:start + batch_size])
-        outputs.append(np.asarray(model(batch, training=False)))
+        outputs.append(np.asarray(forward(batch)))
     return np.concatenate(outputs).astype(np.float32, copy=False)
+
+
+_FORWARD_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _compiled_forward(model):
+    """``model(x, training=False)`` as one TensorFlow graph, traced once per model.
+
+    Run eagerly, Keras calls layer after layer from Python, which costs tens of
+    milliseconds per call on a slow CPU: most of the time when predicting one face.
+    """
+    import tensorflow as tf
+
+    forward = _FORWARD_CACHE.get(model)
+    if forward is None:
+        signature = [tf.TensorSpec((None, *INPUT_SHAPE), tf.float32)]
+
+        model_ref = weakref.ref(model)  # the cache must not keep the model alive
+
+        @tf.function(input_signature=signature)
+        def forward(batch):
+            return model_ref()(batch, training=False)
+
+        _FORWARD_CACHE[model] = forward
+    return lambda batch: forward(tf.constant(batch)).numpy()
 
 
 # --------------------------------------------------------------------------- saving and loading
@@ -317,8 +344,8 @@ def load_model(path: str | os.PathLike | None = None, *, compile: bool = False):
     path = Path(path) if path is not None else SHIPPED_MODEL_PATH
     if not path.exists():
         hint = (
-            "The shipped model is made by `python -m utils.train --config models/recipe.json` "
-            "and copied here from its run folder (see models/README.md)."
+            "The shipped model is made by `python -m utils.train --config models/recipe.json`, "
+            "which ends by writing runs/<run>/model.keras; copy that file here."
             if path.resolve() == SHIPPED_MODEL_PATH.resolve()
             else "Check the path, or leave it out to use the shipped model."
         )

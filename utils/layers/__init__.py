@@ -3,3 +3,14 @@
 Each layer is a pure function on arrays in Keras's channels-last layout
 (``(batch, height, width, channels)`` or a single ``(height, width, channels)`` image).
 """
+
+# Convolution (lesson 02).
+from utils.layers.convolution import (KERNELS, ConvolutionError, conv2d, conv2d_loops, conv_output_size, conv_params,
+                                      conv_step, convolve2d, correlate2d, correlate_patch, pad_amounts)
+# Pooling, activations, dropout, the dense head, losses and the whole forward pass (lesson 03).
+from utils.layers.pooling import average_pool2d, global_average_pool2d, global_max_pool2d, max_pool2d, pooled_size
+from utils.layers.activations import log_softmax, relu, softmax
+from utils.layers.dropout import dropout, dropout_mask
+from utils.layers.dense import dense, dense_parameter_count, flatten
+from utils.layers.losses import categorical_crossentropy, one_hot, sparse_categorical_crossentropy
+from utils.layers.forward import LayerSpec, forward, layer_specs

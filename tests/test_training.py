@@ -1,0 +1,179 @@
+"""utils.training and utils.train: augmentation, class weights, schedule, run folders, resume."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from utils.models import load_model, predict_proba
+from utils.training import (
+    BEST_CHECKPOINT,
+    FINAL_MODEL,
+    LAST_CHECKPOINT,
+    RunFolder,
+    TrainingError,
+    class_weights,
+    make_augmenter,
+    make_datasets,
+    make_schedule,
+    plot_history,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+RECIPE = json.loads((PROJECT_ROOT / "models" / "recipe.json").read_text())
+
+
+def tiny_recipe(epochs: int = 2) -> dict:
+    recipe = json.loads(json.dumps(RECIPE))
+    recipe["model"] = {"filters": [4, 8], "convs_per_block": 1, "kernel_size": 3, "block_dropout": [0.0, 0.1],
+                       "head": "global_average", "dense_units": 8, "dense_dropout": 0.0, "batch_norm": True}
+    recipe["training"].update(epochs=epochs, batch_size=32, early_stopping_patience=10)
+    return recipe
+
+
+# --------------------------------------------------------------------------- pieces
+
+
+def test_class_weights():
+    labels = np.array([0] * 60 + [1] * 30 + [2] * 10)
+    assert class_weights(labels, power=0, num_classes=3) == {0: 1.0, 1: 1.0, 2: 1.0}
+    balanced = class_weights(labels, power=1, num_classes=3)
+    # Fully balanced: every class carries the same total weight.
+    totals = [balanced[0] * 60, balanced[1] * 30, balanced[2] * 10]
+    np.testing.assert_allclose(totals, totals[0])
+    soft = class_weights(labels, power=0.5, num_classes=3)
+    assert balanced[2] > soft[2] > 1 > soft[0] > balanced[0]
+    for weights in (balanced, soft):  # the average weight per image stays 1
+        assert (weights[0] * 60 + weights[1] * 30 + weights[2] * 10) / 100 == pytest.approx(1)
+    with pytest.raises(ValueError, match="no training images"):
+        class_weights(np.array([0, 0, 1]), num_classes=3)
+
+
+def test_augmenter_changes_faces_only_in_training():
+    faces = np.random.default_rng(0).random((8, 48, 48, 1)).astype("float32")
+    augmenter = make_augmenter(seed=1)
+    np.testing.assert_array_equal(np.asarray(augmenter(faces, training=False)), faces)
+    changed = np.asarray(augmenter(faces, training=True))
+    assert changed.shape == faces.shape and not np.allclose(changed, faces)
+    assert changed.min() >= -1e-4 and changed.max() <= 1 + 1e-4
+    flips = np.asarray(make_augmenter(translation=0, rotation=0, zoom=0, seed=2)(faces, training=True))
+    for original, out in zip(faces, flips):  # a flip-only augmenter gives the face or its mirror
+        assert np.allclose(out, original) or np.allclose(out, original[:, ::-1])
+
+
+def test_datasets_give_scaled_batches_one_hot_labels_and_weights():
+    images = np.random.default_rng(0).integers(0, 256, (70, 48, 48, 1), dtype=np.uint8)
+    labels = np.arange(70) % 7
+    weights = class_weights(labels)
+    train, val = make_datasets(images, labels, images[:20], labels[:20], batch_size=16, sample_weights=weights)
+    x, y, w = next(iter(train))
+    assert x.shape == (16, 48, 48, 1) and float(np.max(x)) <= 1.0 and y.shape == (16, 7)
+    assert w.shape == (16,)
+    vx, vy = next(iter(val))
+    assert len(vx) == 20 and np.array_equal(np.argmax(vy, axis=1), labels[:20])
+    assert sum(len(b[0]) for b in train) == 70
+
+
+def test_schedule_warms_up_then_decays():
+    schedule = make_schedule(learning_rate=1e-3, epochs=10, steps_per_epoch=100, warmup_epochs=1, final_fraction=0.01)
+    lr = [float(schedule(step)) for step in (0, 50, 100, 550, 1000)]
+    assert lr[0] == pytest.approx(1e-5)
+    assert lr[0] < lr[1] < lr[2] == pytest.approx(1e-3)
+    assert lr[2] > lr[3] > lr[4] == pytest.approx(1e-5, rel=1e-3)
+
+
+def test_plot_history_draws_both_panels():
+    rows = [{"epoch": 1, "loss": 1.5, "val_loss": 1.6, "accuracy": 0.4, "val_accuracy": 0.38},
+            {"epoch": 2, "loss": 1.3, "val_loss": 1.4, "accuracy": 0.5, "val_accuracy": 0.47}]
+    figure = plot_history(rows)
+    assert len(figure.axes) == 2 and all(len(ax.lines) == 2 for ax in figure.axes)
+
+
+def test_run_folder_never_overwrites(tmp_path):
+    RunFolder.create(tmp_path / "a", {"x": 1})
+    with pytest.raises(TrainingError, match="already holds a run"):
+        RunFolder.create(tmp_path / "a", {"x": 2})
+    assert json.loads((tmp_path / "a" / "settings.json").read_text()) == {"x": 1}
+    with pytest.raises(TrainingError, match="not a run folder"):
+        RunFolder.open(tmp_path)
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+@pytest.fixture(scope="module")
+def synthetic_folders(tmp_path_factory):
+    from utils.synthetic import write_image_folders
+
+    return write_image_folders(tmp_path_factory.mktemp("faces"), train_size=140, test_size=70, seed=5)
+
+
+def test_train_resume_and_refusals(tmp_path, synthetic_folders, capsys):
+    from utils.train import main, train
+
+    recipe_file = tmp_path / "recipe.json"
+    recipe_file.write_text(json.dumps(tiny_recipe(epochs=3)))
+    run_dir = tmp_path / "run"
+    # Patience 0 stops after the first epoch: an interrupted run, as far as resuming is concerned.
+    recipe = tiny_recipe(epochs=3)
+    recipe["training"]["early_stopping_patience"] = 0
+    run = train(recipe=recipe, run_dir=run_dir, data=str(synthetic_folders), cache=False, verbose=0)
+    assert run.state["epoch"] == 1 and len(run.history()) == 1
+    for name in (LAST_CHECKPOINT, BEST_CHECKPOINT, FINAL_MODEL, "settings.json", "train.log", "results.json"):
+        assert (run_dir / name).exists(), name
+    steps_per_epoch = int(np.ceil(140 / 32))
+    assert int(load_model(run_dir / LAST_CHECKPOINT, compile=True).optimizer.iterations) == steps_per_epoch
+
+    settings = json.loads((run_dir / "settings.json").read_text())
+    settings["recipe"]["training"]["early_stopping_patience"] = 10
+    (run_dir / "settings.json").write_text(json.dumps(settings))
+    assert main(["--resume", str(run_dir), "--no-cache", "--verbose", "0"]) == 0
+    history = RunFolder.open(run_dir).history()
+    assert [row["epoch"] for row in history] == [1, 2, 3]
+    assert history[2]["learning_rate"] < history[1]["learning_rate"] < history[0]["learning_rate"]
+    assert int(load_model(run_dir / LAST_CHECKPOINT, compile=True).optimizer.iterations) == 3 * steps_per_epoch
+    log = (run_dir / "train.log").read_text()
+    assert "resuming" in log and "epoch 3:" in log and " s\n" in log
+
+    # A finished run, an existing folder, a bad recipe: clear errors, nothing overwritten.
+    best_before = (run_dir / BEST_CHECKPOINT).read_bytes()
+    assert main(["--config", str(recipe_file), "--run-dir", str(run_dir), "--data", str(synthetic_folders), "--no-cache"]) == 2
+    assert "already holds a run" in capsys.readouterr().err
+    assert (run_dir / BEST_CHECKPOINT).read_bytes() == best_before
+    assert main(["--resume", str(run_dir), "--epochs", "9"]) == 2
+    assert "--epochs cannot change" in capsys.readouterr().err
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({**tiny_recipe(), "training": {**tiny_recipe()["training"], "lr": 1}}))
+    assert main(["--config", str(bad), "--run-dir", str(tmp_path / "other")]) == 2
+    assert "unknown ['lr']" in capsys.readouterr().err
+    assert main(["--config", str(recipe_file), "--run-dir", str(tmp_path / "other"), "--data", str(tmp_path / "nowhere")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "other").exists()
+
+
+def test_final_model_predicts_like_the_best_checkpoint(tmp_path, synthetic_folders):
+    from utils.train import train
+
+    run = train(recipe=tiny_recipe(epochs=1), run_dir=tmp_path / "run", data=str(synthetic_folders), cache=False, verbose=0)
+    faces = np.random.default_rng(0).integers(0, 256, (5, 48, 48, 1), dtype=np.uint8)
+    final, best = load_model(run.file(FINAL_MODEL)), load_model(run.file(BEST_CHECKPOINT))
+    np.testing.assert_allclose(predict_proba(final, faces), predict_proba(best, faces), atol=1e-6)
+    assert run.file(FINAL_MODEL).stat().st_size < run.file(BEST_CHECKPOINT).stat().st_size
+    results = json.loads(run.file("results.json").read_text())
+    assert 0 <= results["validation_accuracy_flip_tta"] <= 1
+
+
+@pytest.mark.slow
+def test_a_few_training_steps_on_fer2013(tmp_path, shared_fer2013):
+    """The shipped recipe's model on 512 real faces for one epoch: it runs and writes its run folder."""
+    from utils.train import train
+
+    recipe = json.loads(json.dumps(RECIPE))
+    recipe["training"]["epochs"] = 1
+    run = train(recipe=recipe, run_dir=tmp_path / "run", data=str(shared_fer2013), limit=512, verbose=0)
+    settings = run.settings
+    assert settings["data"]["train_split"] == "train" and settings["data"]["validation_split"] == "public_test"
+    assert settings["data"]["train_images"] == 512
+    (row,) = run.history()
+    assert np.isfinite(row["loss"]) and 0 <= row["val_accuracy"] <= 1

@@ -1,0 +1,194 @@
+"""The web demo's page in a real headless Chromium (Playwright): a photo upload and the webcam.
+
+The server is the real app (``webapp.create_app`` with a small untrained model) on
+127.0.0.1 and a free port, in a thread of this process. The webcam is Chromium's fake
+camera playing a video made from matplotlib's sample photo.
+
+Needs Debian's Chromium at /usr/bin/chromium (``apt-get install chromium``; Playwright's
+own browser download is not used). Without it these tests are skipped, except in CI
+(CI=true), where a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+if str(PROJECT_ROOT) not in sys.path:  # `import webapp` also under a bare `pytest`
+    sys.path.insert(0, str(PROJECT_ROOT))
+
+from utils.data import EMOTIONS  # noqa: E402
+from utils.images import sample_photo_path  # noqa: E402
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.webapp,
+]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync"]
+TIMEOUT_MS = 60_000  # a busy 2-core machine: the first prediction compiles the model's graph
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI must install it: apt-get install -y chromium; pip install -r requirements.txt)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    if not CHROMIUM.exists():
+        _unavailable(f"no Chromium at {CHROMIUM}: install it with `apt-get install chromium` to run the browser tests")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is not installed (it is in requirements.txt)")
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="module")
+def server_url(tmp_path_factory):
+    from werkzeug.serving import make_server
+
+    from utils.models import Architecture, build_emotion_cnn, save_model
+    from webapp import create_app
+
+    model = build_emotion_cnn(Architecture(filters=(8, 16), block_dropout=(0.0, 0.0), dense_units=16), name="tiny_test_cnn")
+    model_path = save_model(model, tmp_path_factory.mktemp("webapp_browser") / "tiny.keras")
+    server = make_server("127.0.0.1", 0, create_app(model_path), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser(playwright):
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+def write_y4m(path: Path, image_bgr: np.ndarray, frames: int = 10, fps: int = 10) -> Path:
+    """A raw YUV 4:2:0 video (the .y4m format Chromium's fake camera plays in a loop) showing ``image_bgr``."""
+    height, width = image_bgr.shape[:2]
+    image_bgr = image_bgr[: height - height % 2, : width - width % 2]  # 4:2:0 needs even sizes
+    height, width = image_bgr.shape[:2]
+    planes = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2YUV_I420).tobytes()  # Y, then U, then V
+    with open(path, "wb") as video:
+        video.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            video.write(b"FRAME\n" + planes)
+    return path
+
+
+def open_page(browser, url: str, *, viewport: dict, permissions: tuple[str, ...] = ()):
+    context = browser.new_context(viewport=viewport, locale="en-US", permissions=list(permissions))
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(url)
+    return context, page, problems
+
+
+def wait_until(page, function: str, timeout_ms: int = TIMEOUT_MS) -> None:
+    """Poll ``function`` (JavaScript) until it returns true; ``page.wait_for_function`` would need
+    'unsafe-eval', which the page's Content-Security-Policy rightly forbids."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not page.evaluate(function):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_ms} ms waiting for {function}")
+        page.wait_for_timeout(100)
+
+
+def overlay_ink(page) -> int:
+    """How many pixels of the box overlay are drawn (not transparent)."""
+    return page.evaluate("""() => {
+        const canvas = document.getElementById('overlay');
+        if (!canvas.width || !canvas.height) return 0;
+        const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        let drawn = 0;
+        for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) drawn++;
+        return drawn;
+    }""")
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 900}, {"width": 375, "height": 740}], ids=["desktop", "phone"])
+def test_uploaded_photo_shows_a_labelled_face(browser, server_url, viewport):
+    context, page, problems = open_page(browser, server_url, viewport=viewport)
+    try:
+        page.set_input_files("#photo-input", str(sample_photo_path()))
+        page.wait_for_selector("#faces li.face", timeout=TIMEOUT_MS)
+        faces = page.locator("#faces li.face")
+        assert faces.count() == 1
+        emotion = faces.first.get_attribute("data-emotion")
+        assert emotion in EMOTIONS
+        title = faces.first.locator("h2").inner_text()
+        assert title.startswith("Face 1:") and emotion in title and "%" in title
+        assert faces.first.locator("dt").all_inner_texts() == list(EMOTIONS)
+        assert page.inner_text("#status").startswith("1 face found in ")
+        assert overlay_ink(page) > 100  # the box and its label are drawn over the photo
+        # On a phone-size screen nothing sticks out sideways.
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+
+        page.click("button[data-lang=ro]")
+        title = faces.first.locator("h2").inner_text()
+        assert title.startswith("Fața 1:")
+        assert page.inner_text("h1") == "Emoții faciale"
+        assert page.evaluate("document.documentElement.lang") == "ro"
+        assert page.inner_text("#status").startswith("O față găsită")
+        assert "tristețe" in faces.first.locator("dt").all_inner_texts()
+        assert problems == []
+    finally:
+        context.close()
+
+
+def test_a_file_that_is_not_an_image_shows_an_error(browser, server_url, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a photo\n" * 20)
+    context, page, problems = open_page(browser, server_url, viewport={"width": 800, "height": 800})
+    try:
+        page.set_input_files("#photo-input", str(notes))
+        page.wait_for_selector("#status.error", timeout=TIMEOUT_MS)
+        assert "JPEG or PNG" in page.inner_text("#status")
+        assert page.locator("#faces li").count() == 0
+        # The browser logs the 400 answer itself as a failed resource; nothing else may go wrong.
+        assert all("400" in problem for problem in problems), problems
+    finally:
+        context.close()
+
+
+def test_webcam_frames_get_predictions(playwright, server_url, tmp_path):
+    video = write_y4m(tmp_path / "grace_hopper.y4m", cv2.imread(str(sample_photo_path())))
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS + [
+        "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={video}"])
+    try:
+        context, page, problems = open_page(browser, server_url, viewport={"width": 1024, "height": 900}, permissions=("camera",))
+        page.click("#mode-camera")
+        page.click("#camera-toggle")
+        wait_until(page, "() => Number(document.body.dataset.frames || 0) >= 3")
+        assert page.locator("#faces li.face").count() == 1
+        assert page.locator("#faces li.face").first.get_attribute("data-emotion") in EMOTIONS
+        assert page.inner_text("#status").startswith("Frame ")
+        assert overlay_ink(page) > 100
+        assert page.inner_text("#camera-toggle") == "Stop the webcam"
+        page.click("#camera-toggle")  # stopping ends the loop: no more frames are sent
+        frames = int(page.evaluate("document.body.dataset.frames"))
+        page.wait_for_timeout(1200)
+        assert int(page.evaluate("document.body.dataset.frames")) <= frames + 1
+        assert problems == []
+    finally:
+        browser.close()

@@ -1,0 +1,181 @@
+"""Build the editions of the lessons from their bilingual instructor source in lessons/.
+
+    python tools/editions.py language --lang ro      # -> build/editions/ro/<lesson>.ipynb
+    python tools/editions.py language --lang en      # -> build/editions/en/<lesson>.ipynb
+    python tools/editions.py student                 # -> build/student/<lesson>/<lesson>.ipynb
+    python tools/editions.py student --lang ro       # -> build/student/ro/<lesson>/<lesson>.ipynb
+
+``language`` keeps only one language's theory cells (tags ``lang:en`` / ``lang:ro``) and
+switches the ``language`` cell to ``set_language("<lang>")``; every other cell is unchanged.
+
+``student`` runs nbgrader's own ``generate_assignment`` on every lesson: solutions between
+``### BEGIN SOLUTION`` / ``### END SOLUTION`` become ``# YOUR CODE HERE`` +
+``raise NotImplementedError()``, hidden tests are removed, outputs cleared, graded cells
+locked and checksummed. It works in an nbgrader course directory under build/
+(``build/nbgrader[/<lang>]``: ``source/<lesson>/<lesson>.ipynb``, ``release/...``, gradebook),
+which the instructor can keep using for ``nbgrader autograde``. Nothing is written into
+lessons/. Give lesson names (e.g. ``01_images_bgr_rgb``) to build only those.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import nbformat
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+LESSONS_DIR = PROJECT_ROOT / "lessons"
+LANGUAGES = ("en", "ro")
+_SET_LANGUAGE = re.compile(r"""set_language\(\s*["'](\w+)["']\s*\)""")
+
+
+class EditionError(Exception):
+    """A lesson that cannot be turned into an edition, with what to fix."""
+
+
+def _refuse_lessons_dir(*paths: Path) -> None:
+    """The instructor's source is never overwritten: no output may land in lessons/."""
+    lessons = LESSONS_DIR.resolve()
+    for path in paths:
+        resolved = Path(path).resolve()
+        if resolved == lessons or lessons in resolved.parents:
+            raise EditionError(f"the editions never write into {LESSONS_DIR}: choose another --out / --course-dir than {path}")
+
+
+def lesson_paths(lessons_dir: Path = LESSONS_DIR, names: Sequence[str] = ()) -> list[Path]:
+    """The lesson notebooks ``NN_*.ipynb`` in order, or only those named (by stem or file name)."""
+    paths = sorted(Path(lessons_dir).glob("[0-9][0-9]_*.ipynb"))
+    if names:
+        wanted = {Path(name).stem for name in names}
+        missing = wanted - {p.stem for p in paths}
+        if missing:
+            raise EditionError(f"no lesson named {sorted(missing)} in {lessons_dir}; there are {[p.stem for p in paths]}")
+        paths = [p for p in paths if p.stem in wanted]
+    if not paths:
+        raise EditionError(f"no lesson notebooks (NN_*.ipynb) in {lessons_dir}")
+    return paths
+
+
+def _language_of(cell) -> str | None:
+    tags = cell.get("metadata", {}).get("tags", [])
+    found = [tag.split(":", 1)[1] for tag in tags if tag.startswith("lang:")]
+    return found[0] if found else None
+
+
+def language_edition(notebook: nbformat.NotebookNode, lang: str) -> nbformat.NotebookNode:
+    """A copy of a bilingual lesson with only ``lang``'s theory cells and the language cell switched."""
+    if lang not in LANGUAGES:
+        raise EditionError(f"--lang must be one of {LANGUAGES}, got {lang!r}")
+    edition = nbformat.from_dict(notebook)  # deep copy: the source stays untouched
+    edition.cells = [cell for cell in edition.cells if _language_of(cell) in (None, lang)]
+    language_cells = [cell for cell in edition.cells if "language" in cell.get("metadata", {}).get("tags", [])]
+    if len(language_cells) != 1 or not _SET_LANGUAGE.search(language_cells[0].source):
+        raise EditionError("a lesson needs exactly one code cell tagged 'language' containing set_language(\"en\")")
+    language_cells[0].source = _SET_LANGUAGE.sub(f'set_language("{lang}")', language_cells[0].source)
+    edition.metadata["language"] = lang  # the notebook-level record of which edition this is
+    return edition
+
+
+def build_language_editions(lang: str, out_dir: Path, names: Sequence[str] = (), lessons_dir: Path = LESSONS_DIR) -> list[Path]:
+    """Write ``out_dir/<lang>/<lesson>.ipynb`` for every lesson; return the written paths."""
+    target = Path(out_dir) / lang
+    _refuse_lessons_dir(target)
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in lesson_paths(lessons_dir, names):
+        edition = language_edition(nbformat.read(path, as_version=4), lang)
+        destination = target / path.name
+        nbformat.write(edition, destination)
+        written.append(destination)
+    return written
+
+
+def _nbgrader_api(course_dir: Path):
+    """nbgrader's Python API on ``course_dir``, configured here rather than from any nbgrader_config.py."""
+    from nbgrader.apps import NbGraderAPI
+    from traitlets.config import Config
+
+    # A new gradebook runs the `alembic` command: make the one beside this Python findable
+    # when the virtual environment is used without being activated (.venv/bin/python ...).
+    scripts = str(Path(sys.executable).parent)
+    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
+
+    config = Config()
+    config.CourseDirectory.root = str(course_dir)
+    config.CourseDirectory.db_url = f"sqlite:///{course_dir / 'gradebook.db'}"
+    config.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__"]
+    return NbGraderAPI(config=config)
+
+
+def build_student_editions(out_dir: Path, names: Sequence[str] = (), lang: str | None = None,
+                           course_dir: Path | None = None, lessons_dir: Path = LESSONS_DIR) -> list[Path]:
+    """Run nbgrader generate_assignment on every lesson; write ``out_dir/<lesson>/<lesson>.ipynb``.
+
+    With ``lang``, the single-language edition is the source and the output goes to
+    ``out_dir/<lang>/<lesson>/``. Returns the written student notebooks.
+    """
+    out_dir = Path(out_dir) / lang if lang else Path(out_dir)
+    course_dir = Path(course_dir) if course_dir else PROJECT_ROOT / "build" / "nbgrader" / (lang or "")
+    course_dir = course_dir.resolve()
+    _refuse_lessons_dir(out_dir, course_dir)
+    api = _nbgrader_api(course_dir)
+    written = []
+    for path in lesson_paths(lessons_dir, names):
+        lesson = path.stem
+        notebook = nbformat.read(path, as_version=4)
+        if lang:
+            notebook = language_edition(notebook, lang)
+        source_dir = course_dir / "source" / lesson
+        if source_dir.exists():
+            shutil.rmtree(source_dir)  # a lesson removed or renamed in lessons/ must not linger
+        source_dir.mkdir(parents=True)
+        nbformat.write(notebook, source_dir / f"{lesson}.ipynb")
+        result = api.generate_assignment(lesson, force=True, create=True)
+        if not result.get("success"):
+            raise EditionError(f"nbgrader generate_assignment failed for {lesson}:\n{result.get('error') or result.get('log')}")
+        released = course_dir / "release" / lesson / f"{lesson}.ipynb"
+        if not released.exists():
+            raise EditionError(f"nbgrader reported success for {lesson} but wrote no {released}:\n{result.get('log')}")
+        destination = out_dir / lesson
+        if destination.exists():
+            shutil.rmtree(destination)
+        shutil.copytree(released.parent, destination)
+        written.append(destination / f"{lesson}.ipynb")
+    return written
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tools/editions.py", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    language = commands.add_parser("language", help="single-language editions: build/editions/<lang>/<lesson>.ipynb")
+    language.add_argument("--lang", required=True, choices=LANGUAGES)
+    language.add_argument("--out", type=Path, default=PROJECT_ROOT / "build" / "editions")
+    language.add_argument("lessons", nargs="*", help="lesson names (default: all)")
+    student = commands.add_parser("student", help="student editions via nbgrader: build/student/<lesson>/<lesson>.ipynb")
+    student.add_argument("--lang", choices=LANGUAGES, help="start from this single-language edition (default: bilingual)")
+    student.add_argument("--out", type=Path, default=PROJECT_ROOT / "build" / "student")
+    student.add_argument("--course-dir", type=Path, help="nbgrader course directory (default: build/nbgrader[/<lang>])")
+    student.add_argument("lessons", nargs="*", help="lesson names (default: all)")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "language":
+            written = build_language_editions(args.lang, args.out, args.lessons)
+        else:
+            written = build_student_editions(args.out, args.lessons, args.lang, args.course_dir)
+    except EditionError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,403 @@
+"""Training the emotion CNN with Keras: the pieces, each usable on its own.
+
+- :func:`make_augmenter`   random flips, shifts, rotations and zooms as Keras preprocessing layers
+- :func:`class_weights`    an answer to FER2013's imbalance (436 'disgust' faces, 7,215 'happy')
+- :func:`make_datasets`    ``tf.data`` pipelines over the in-memory arrays
+- :func:`make_schedule`    the learning-rate schedule (cosine decay with a warm-up)
+- :func:`compile_model`    optimizer, loss (with label smoothing) and metrics
+- callbacks: :class:`EpochLog` (history.csv + a readable log), :class:`RunCheckpoint`
+  (every epoch: the full training state, so a run can be resumed exactly; plus the best
+  model by validation accuracy), :class:`ResumableEarlyStopping`, :class:`LivePlot`
+  (redraws the loss and accuracy curves in a notebook after every epoch)
+- :class:`RunFolder`       ``runs/<name>/``: settings.json, history.csv, train.log, checkpoints
+
+``python -m utils.train`` puts them together; lesson 04 uses them one at a time.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from utils.data import EMOTIONS
+
+NUM_CLASSES = len(EMOTIONS)
+
+#: File names inside a run folder.
+SETTINGS_FILE, HISTORY_FILE, LOG_FILE, STATE_FILE = "settings.json", "history.csv", "train.log", "state.json"
+LAST_CHECKPOINT, BEST_CHECKPOINT, FINAL_MODEL = "last.keras", "best.keras", "model.keras"
+
+
+class TrainingError(Exception):
+    """Training that cannot start or resume, with a message that says what to do."""
+
+
+# --------------------------------------------------------------------------- augmentation
+
+
+def make_augmenter(
+    *, flip: bool = True, translation: float = 0.1, rotation: float = 0.05, zoom: float = 0.1, seed: int | None = None
+):
+    """Random changes that keep the emotion: mirror, shift, rotate, zoom (Keras preprocessing layers).
+
+    ``translation`` and ``zoom`` are fractions of the image size; ``rotation`` a fraction
+    of a full turn (0.05 = +-18 degrees). The layers are active only when called with
+    ``training=True``, so the same object is harmless at prediction time.
+    """
+    import keras
+    from keras import layers
+
+    def layer_seed(offset: int) -> int | None:
+        # One seed per layer: with a shared seed, shift, rotation and zoom would draw
+        # the same random numbers and move together.
+        return None if seed is None else seed + offset
+
+    steps = []
+    if flip:
+        steps.append(layers.RandomFlip("horizontal", seed=layer_seed(0), name="flip"))
+    if translation:
+        steps.append(layers.RandomTranslation(translation, translation, fill_mode="nearest", seed=layer_seed(1), name="shift"))
+    if rotation:
+        steps.append(layers.RandomRotation(rotation, fill_mode="nearest", seed=layer_seed(2), name="rotate"))
+    if zoom:
+        steps.append(layers.RandomZoom(zoom, fill_mode="nearest", seed=layer_seed(3), name="zoom"))
+    return keras.Sequential(steps, name="augmentation")
+
+
+# --------------------------------------------------------------------------- imbalance
+
+
+def class_weights(labels: np.ndarray, *, power: float = 1.0, num_classes: int = NUM_CLASSES) -> dict[int, float]:
+    """Weight of each class in the loss: ``(N / (K * n_c)) ** power``, rescaled to average 1 per image.
+
+    ``power=1`` is the fully 'balanced' weighting (every class counts as much in total);
+    ``power=0.5`` a softer one that helps rare classes without sacrificing the common
+    ones as much; ``power=0`` gives every image weight 1.
+    """
+    labels = np.asarray(labels)
+    counts = np.bincount(labels, minlength=num_classes).astype(np.float64)
+    if (counts == 0).any():
+        missing = [EMOTIONS[i] if i < len(EMOTIONS) else str(i) for i in np.flatnonzero(counts == 0)]
+        raise ValueError(f"no training images of class(es) {missing}: a class weight would be infinite")
+    weights = (counts.sum() / (num_classes * counts)) ** power
+    # Rescale so the average weight over the training images is 1: the loss keeps its scale.
+    weights /= (weights * counts).sum() / counts.sum()
+    return {i: float(w) for i, w in enumerate(weights)}
+
+
+# --------------------------------------------------------------------------- data pipelines
+
+
+def make_datasets(
+    train_images: np.ndarray,
+    train_labels: np.ndarray,
+    val_images: np.ndarray,
+    val_labels: np.ndarray,
+    *,
+    batch_size: int = 64,
+    augmenter=None,
+    sample_weights: dict[int, float] | None = None,
+    seed: int = 0,
+):
+    """``tf.data`` pipelines: (float faces in [0, 1], one-hot labels[, weight]) batches.
+
+    The training pipeline shuffles every epoch and augments batch by batch; one-hot
+    labels are needed by the label-smoothed loss. Per-image weights (from
+    :func:`class_weights`) go in the data rather than ``fit(class_weight=...)`` so that
+    validation stays unweighted.
+    """
+    import tensorflow as tf
+
+    def to_inputs(images, labels):
+        return tf.cast(images, tf.float32) / 255.0, tf.one_hot(labels, NUM_CLASSES)
+
+    train = tf.data.Dataset.from_tensor_slices((train_images, train_labels.astype(np.int32)))
+    train = train.shuffle(len(train_labels), seed=seed, reshuffle_each_iteration=True)
+    train = train.batch(batch_size).map(to_inputs, num_parallel_calls=tf.data.AUTOTUNE)
+    if augmenter is not None:
+        train = train.map(lambda x, y: (augmenter(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE)
+    if sample_weights is not None:
+        table = tf.constant([sample_weights[i] for i in range(NUM_CLASSES)], tf.float32)
+        train = train.map(lambda x, y: (x, y, tf.gather(table, tf.argmax(y, axis=1))))
+    train = train.prefetch(tf.data.AUTOTUNE)
+    val = tf.data.Dataset.from_tensor_slices((val_images, val_labels.astype(np.int32)))
+    val = val.batch(max(batch_size, 256)).map(to_inputs).cache().prefetch(tf.data.AUTOTUNE)
+    return train, val
+
+
+# --------------------------------------------------------------------------- optimisation
+
+
+def make_schedule(*, learning_rate: float, epochs: int, steps_per_epoch: int, warmup_epochs: float = 1.0, final_fraction: float = 0.01):
+    """Linear warm-up to ``learning_rate``, then cosine decay to ``final_fraction`` of it.
+
+    The schedule is a function of the optimizer's step counter, which is saved in
+    every checkpoint: a resumed run continues on the same curve.
+    """
+    import keras
+
+    warmup_steps = int(round(warmup_epochs * steps_per_epoch))
+    decay_steps = max(1, epochs * steps_per_epoch - warmup_steps)
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=learning_rate * 0.01 if warmup_steps else learning_rate,
+        decay_steps=decay_steps,
+        alpha=final_fraction,
+        warmup_target=learning_rate if warmup_steps else None,
+        warmup_steps=warmup_steps,
+    )
+
+
+def compile_model(model, *, learning_rate, weight_decay: float = 1e-4, label_smoothing: float = 0.1) -> None:
+    """AdamW (Adam with decoupled weight decay), label-smoothed cross-entropy, accuracy."""
+    import keras
+
+    model.compile(
+        optimizer=keras.optimizers.AdamW(learning_rate=learning_rate, weight_decay=weight_decay),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
+        metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
+    )
+
+
+def current_learning_rate(model) -> float:
+    """The learning rate the optimizer uses at its current step."""
+    optimizer = model.optimizer
+    rate = optimizer.learning_rate
+    return float(np.asarray(rate))
+
+
+# --------------------------------------------------------------------------- run folders
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    """``runs/<name>/``: everything one training run wrote, never shared with another run."""
+
+    path: Path
+
+    @classmethod
+    def create(cls, path: str | os.PathLike, settings: dict[str, Any]) -> "RunFolder":
+        """A new run folder holding ``settings.json``; an existing non-empty folder is refused."""
+        path = Path(path)
+        if path.exists() and any(path.iterdir()):
+            raise TrainingError(
+                f"{path} already holds a run; nothing was overwritten. Resume it with "
+                f"`--resume {path}` or choose another --run-dir."
+            )
+        path.mkdir(parents=True, exist_ok=True)
+        (path / SETTINGS_FILE).write_text(json.dumps(settings, indent=2) + "\n")
+        return cls(path)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> "RunFolder":
+        """An existing run folder, to resume or to read."""
+        path = Path(path)
+        if not (path / SETTINGS_FILE).is_file():
+            raise TrainingError(f"{path} is not a run folder (it has no {SETTINGS_FILE}).")
+        return cls(path)
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return json.loads((self.path / SETTINGS_FILE).read_text())
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """What the last finished epoch left: epoch, best accuracy, epochs without improvement."""
+        file = self.path / STATE_FILE
+        return json.loads(file.read_text()) if file.exists() else {}
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    def log(self, message: str) -> None:
+        """Append one time-stamped line to train.log (and print it)."""
+        line = f"{time.strftime('%Y-%m-%d %H:%M:%S')}  {message}"
+        print(line, flush=True)
+        with open(self.path / LOG_FILE, "a") as handle:
+            handle.write(line + "\n")
+
+    def history(self) -> list[dict[str, float]]:
+        """The rows of history.csv (one per finished epoch), numbers as floats."""
+        file = self.path / HISTORY_FILE
+        if not file.exists():
+            return []
+        with open(file, newline="") as handle:
+            return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(handle)]
+
+    def truncate_history(self, epochs: int) -> None:
+        """Keep the first ``epochs`` rows: an epoch logged after its checkpoint is redone on resume."""
+        rows = [r for r in self.history() if r["epoch"] <= epochs]
+        _write_history(self.path / HISTORY_FILE, rows)
+
+
+def _write_history(file: Path, rows: list[dict[str, float]]) -> None:
+    if not rows:
+        if file.exists():
+            file.unlink()
+        return
+    with open(file, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _format_number(k, v) for k, v in row.items()})
+
+
+def _format_number(key: str, value: float) -> str:
+    return str(int(value)) if key == "epoch" else f"{value:.6g}"
+
+
+# --------------------------------------------------------------------------- callbacks
+
+
+def _keras_callback_base():
+    import keras
+
+    return keras.callbacks.Callback
+
+
+class EpochLog(_keras_callback_base()):
+    """After every epoch: one row in history.csv and one line in train.log (with the seconds taken)."""
+
+    def __init__(self, run: RunFolder):
+        super().__init__()
+        self.run = run
+        self._started = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = dict(logs or {})
+        row = {"epoch": epoch + 1, "seconds": time.perf_counter() - self._started,
+               "learning_rate": current_learning_rate(self.model)}
+        row.update({k: float(v) for k, v in sorted(logs.items()) if k != "learning_rate"})
+        rows = self.run.history() + [row]
+        _write_history(self.run.file(HISTORY_FILE), rows)
+        self.run.log(
+            f"epoch {epoch + 1}: loss {row.get('loss', math.nan):.4f} acc {row.get('accuracy', math.nan):.4f} | "
+            f"val_loss {row.get('val_loss', math.nan):.4f} val_acc {row.get('val_accuracy', math.nan):.4f} | "
+            f"lr {row['learning_rate']:.2e} | {row['seconds']:.0f} s"
+        )
+
+
+class RunCheckpoint(_keras_callback_base()):
+    """Every epoch: the full training state (model, optimizer, step counter) to last.keras, and
+    state.json (epoch, best validation accuracy, epochs without improvement); whenever the
+    validation accuracy improves, the model to best.keras as well.
+
+    Files are written under a temporary name and renamed into place, so a run killed in
+    the middle of saving still has its previous checkpoint.
+    """
+
+    def __init__(self, run: RunFolder, *, monitor: str = "val_accuracy", best: float = -math.inf, wait: int = 0):
+        super().__init__()
+        self.run, self.monitor, self.best, self.wait = run, monitor, best, wait
+
+    def on_epoch_end(self, epoch, logs=None):
+        from utils.models import save_model
+
+        value = float((logs or {}).get(self.monitor, math.nan))
+        improved = value > self.best
+        if improved:
+            self.best, self.wait = value, 0
+            save_model(self.model, self.run.file(BEST_CHECKPOINT), overwrite=True)
+        else:
+            self.wait += 1
+        save_model(self.model, self.run.file(LAST_CHECKPOINT), overwrite=True)
+        state = {"epoch": epoch + 1, "monitor": self.monitor, "best": self.best,
+                 "best_epoch": epoch + 1 if improved else self.run.state.get("best_epoch"),
+                 "epochs_without_improvement": self.wait}
+        temporary = self.run.file(STATE_FILE + ".tmp")
+        temporary.write_text(json.dumps(state, indent=2) + "\n")
+        os.replace(temporary, self.run.file(STATE_FILE))
+        if improved:
+            self.run.log(f"epoch {epoch + 1}: {self.monitor} improved to {value:.4f}, saved {BEST_CHECKPOINT}")
+
+
+class ResumableEarlyStopping(_keras_callback_base()):
+    """Stop when the validation accuracy has not improved for ``patience`` epochs.
+
+    Unlike ``keras.callbacks.EarlyStopping`` it reads its count from a :class:`RunCheckpoint`,
+    so the count survives a resume.
+    """
+
+    def __init__(self, checkpoint: RunCheckpoint, *, patience: int):
+        super().__init__()
+        self.checkpoint, self.patience = checkpoint, patience
+        self.stopped_epoch: int | None = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.checkpoint.wait >= self.patience:
+            self.stopped_epoch = epoch + 1
+            self.model.stop_training = True
+            self.checkpoint.run.log(
+                f"early stopping after epoch {epoch + 1}: no improvement of {self.checkpoint.monitor} "
+                f"for {self.patience} epochs (best {self.checkpoint.best:.4f})"
+            )
+
+
+class LivePlot(_keras_callback_base()):
+    """Redraws the loss and accuracy curves (training and validation) after every epoch.
+
+    In a notebook the figure is replaced in place; ``history`` may hold the epochs of a
+    run being resumed, so the curves start at its beginning.
+    """
+
+    def __init__(self, history: list[dict[str, float]] | None = None, *, title: str | None = None):
+        super().__init__()
+        self.rows = list(history or [])
+        self.title = title
+        self._handle = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.rows.append({"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}})
+        figure = plot_history(self.rows, title=self.title)
+        try:
+            from IPython.display import display
+
+            if self._handle is None:
+                self._handle = display(figure, display_id=True)
+            else:
+                self._handle.update(figure)
+        except ImportError:  # no IPython: nothing to draw on
+            pass
+        import matplotlib.pyplot as plt
+
+        plt.close(figure)
+
+
+def plot_history(rows: list[dict[str, float]], *, title: str | None = None):
+    """Two panels, loss and accuracy per epoch, training vs validation; returns the figure."""
+    import matplotlib.pyplot as plt
+
+    from utils.i18n import tr
+
+    epochs = [r["epoch"] for r in rows]
+    figure, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    for axis, key, label in ((axes[0], "loss", tr("loss", "pierdere")), (axes[1], "accuracy", tr("accuracy", "acuratețe"))):
+        for prefix, name, style in (("", tr("training", "antrenare"), "-o"), ("val_", tr("validation", "validare"), "-s")):
+            values = [r.get(prefix + key, math.nan) for r in rows]
+            if not all(math.isnan(v) for v in values):
+                axis.plot(epochs, values, style, markersize=3, label=name)
+        axis.set_xlabel(tr("epoch", "epoca"))
+        axis.set_ylabel(label)
+        axis.grid(alpha=0.3)
+        axis.legend()
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def elapsed(callback: Callable[[], Any]) -> tuple[Any, float]:
+    """Run ``callback()`` and return its result and the seconds it took."""
+    started = time.perf_counter()
+    result = callback()
+    return result, time.perf_counter() - started

@@ -1,0 +1,329 @@
+"""Shared plots for the lessons: image grids, examples per class, class distribution.
+
+Every function draws one matplotlib figure and returns it (end the notebook line with
+``;`` so the figure is shown once). Colour images are taken as RGB, matplotlib's order:
+convert OpenCV's BGR first (``utils.images.bgr_to_rgb``). Titles go through
+``utils.i18n.tr`` in the calling code or here, so they follow the course language.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+from utils.data import EMOTIONS
+from utils.i18n import tr
+
+#: Romanian names of the seven FER2013 emotions, in label order.
+EMOTIONS_RO: tuple[str, ...] = ("furie", "dezgust", "frică", "bucurie", "tristețe", "surpriză", "neutru")
+
+
+def emotion_name(label: int | str) -> str:
+    """The emotion's name in the course language (``emotion_name(3)`` -> 'happy' / 'bucurie')."""
+    index = EMOTIONS.index(label) if isinstance(label, str) else int(label)
+    return tr(EMOTIONS[index], EMOTIONS_RO[index])
+
+
+def _as_displayable(image: np.ndarray) -> tuple[np.ndarray, dict]:
+    """Drop a trailing channel axis of 1; grayscale gets a fixed gray colour map."""
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[..., 0]
+    if image.ndim == 2:
+        high = 1.0 if image.dtype.kind == "f" and image.max() <= 1.0 else 255
+        return image, {"cmap": "gray", "vmin": 0, "vmax": high}
+    return image, {}
+
+
+def show_images(
+    images: Sequence[np.ndarray],
+    titles: Sequence[str] | None = None,
+    *,
+    ncols: int | None = None,
+    size: float = 2.4,
+    suptitle: str | None = None,
+) -> Figure:
+    """Show images side by side (RGB colour or grayscale; grayscale is not stretched: 0 black, 255 or 1.0 white)."""
+    if len(images) == 0:
+        raise ValueError("show_images needs at least one image")
+    if titles is not None and len(titles) != len(images):
+        raise ValueError(f"got {len(images)} images but {len(titles)} titles")
+    ncols = ncols or len(images)
+    nrows = -(-len(images) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.4 if suptitle else 0)), squeeze=False)
+    for index, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if index < len(images):
+            image, style = _as_displayable(images[index])
+            ax.imshow(image, **style)
+            if titles is not None:
+                ax.set_title(titles[index], fontsize=10)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def class_examples(
+    images: np.ndarray,
+    labels: np.ndarray,
+    *,
+    per_class: int = 8,
+    seed: int = 0,
+    size: float = 1.1,
+) -> Figure:
+    """A grid with one row per emotion and ``per_class`` random example faces in each row."""
+    images, labels = np.asarray(images), np.asarray(labels)
+    if len(images) != len(labels):
+        raise ValueError(f"got {len(images)} images but {len(labels)} labels")
+    rng = np.random.default_rng(seed)
+    fig, axes = plt.subplots(len(EMOTIONS), per_class, figsize=(size * per_class + 1.4, size * len(EMOTIONS)), squeeze=False)
+    for label, row in enumerate(axes):
+        members = np.flatnonzero(labels == label)
+        chosen = rng.choice(members, size=min(per_class, len(members)), replace=False) if len(members) else []
+        for column, ax in enumerate(row):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+            if column < len(chosen):
+                image, style = _as_displayable(images[chosen[column]])
+                ax.imshow(image, **style)
+        row[0].set_ylabel(emotion_name(label), rotation=0, ha="right", va="center", fontsize=10)
+    fig.subplots_adjust(left=0.12, right=0.99, top=0.99, bottom=0.01, wspace=0.05, hspace=0.05)
+    return fig
+
+
+def class_distribution(counts: Mapping[str, int], *, title: str | None = None) -> Figure:
+    """A bar chart of images per emotion, each bar labelled with its count and share of the total."""
+    names = list(counts)
+    values = np.array([counts[name] for name in names], dtype=float)
+    total = values.sum()
+    if total <= 0:
+        raise ValueError("class_distribution needs at least one image")
+    fig, ax = plt.subplots(figsize=(7.5, 3.2))
+    bars = ax.bar([emotion_name(n) if n in EMOTIONS else n for n in names], values, color="#4C72B0")
+    bars[int(values.argmin())].set_color("#C44E52")  # the rarest class stands out
+    for bar, value in zip(bars, values):
+        ax.annotate(f"{int(value):,}\n{100 * value / total:.1f}%", (bar.get_x() + bar.get_width() / 2, value),
+                    ha="center", va="bottom", fontsize=8)
+    ax.set_ylabel(tr("images", "imagini"))
+    ax.set_ylim(0, values.max() * 1.25)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_title(title or tr("Images per emotion", "Imagini pe emoție"))
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------- convolution (lesson 02)
+
+#: Display names of the kernels in ``utils.layers.convolution.KERNELS``: (English, Romanian).
+KERNEL_NAMES: dict[str, tuple[str, str]] = {
+    "identity": ("identity", "identitate"),
+    "box_blur": ("box blur", "estompare uniformă"),
+    "gaussian": ("Gaussian blur", "estompare gaussiană"),
+    "sharpen": ("sharpen", "accentuare"),
+    "sobel_x": ("Sobel x (vertical edges)", "Sobel x (muchii verticale)"),
+    "sobel_y": ("Sobel y (horizontal edges)", "Sobel y (muchii orizontale)"),
+    "laplacian": ("Laplacian", "laplacian"),
+    "emboss": ("emboss", "relief"),
+    "box_blur_5x5": ("box blur 5x5", "estompare uniformă 5x5"),
+    "gaussian_5x5": ("Gaussian blur 5x5", "estompare gaussiană 5x5"),
+}
+
+
+def kernel_title(name: str) -> str:
+    """A kernel's display name in the course language (unknown names are shown as given)."""
+    return tr(*KERNEL_NAMES[name]) if name in KERNEL_NAMES else name
+
+
+def signed_range(values: np.ndarray, percentile: float = 100.0) -> tuple[float, float]:
+    """The value range to map to black..white for a feature map.
+
+    Maps of both signs that are about 0 almost everywhere (edge detectors: the median is
+    near 0) get a range symmetric around 0, so mid-gray means "no response", white a strong
+    positive and black a strong negative one. Image-like maps (blur, sharpen, emboss) are
+    stretched from their minimum to their maximum. ``percentile < 100`` ignores the few most extreme values (99.5: a handful of
+    very strong edges would otherwise turn everything else gray).
+    """
+    values = np.asarray(values)
+    # a display range needs no exact quantiles: on large maps, estimate them from ~16k values
+    sample = values.ravel()[::max(1, values.size // 16384)].astype(np.float64)
+    if percentile < 100:
+        low, high = (float(v) for v in np.percentile(sample, [100 - percentile, percentile]))
+    else:
+        low, high = float(values.min()), float(values.max())
+    if low < 0 < high and abs(float(np.median(sample))) < 0.1 * max(-low, high):
+        bound = max(-low, high)
+        return -bound, bound
+    return (low, high) if high > low else (low - 1.0, high + 1.0)
+
+
+#: Feature maps are shown with this percentile of their values as white (see :func:`signed_range`).
+DISPLAY_PERCENTILE = 99.5
+
+
+def _matrix_on(ax, values: np.ndarray, title: str | None, highlight: tuple[int, int, int, int] | None, fmt: str) -> None:
+    values = np.asarray(values, dtype=np.float64)
+    signed = values.min() < 0
+    bound = float(np.abs(values).max()) or 1.0
+    low, high = (-bound, bound) if signed else signed_range(values)
+    # signed values (kernels): blue < 0 < red; unsigned ones (pixels): black = low, white = high, as in images
+    ax.imshow(values, cmap="coolwarm" if signed else "gray", vmin=low, vmax=high)
+    if values.size <= 144:  # numbers stay readable up to 12x12
+        for (i, j), value in np.ndenumerate(values):
+            # white text where the cell is dark: both ends of coolwarm, the low end of gray
+            light = abs(value) > 0.6 * high if signed else value - low < 0.45 * (high - low)
+            ax.text(j, i, format(value, fmt), ha="center", va="center", fontsize=9, color="white" if light else "black")
+    if highlight is not None:
+        top, left, height, width = highlight
+        ax.add_patch(plt.Rectangle((left - 0.5, top - 0.5), width, height, fill=False, edgecolor="#2CA02C", linewidth=3))
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=10)
+
+
+def show_matrix(values: np.ndarray, title: str | None = None, *, highlight: tuple[int, int, int, int] | None = None,
+                fmt: str = "g", size: float = 0.45) -> Figure:
+    """A small 2D array drawn as a grid with its numbers in the cells (kernels, patches, tiny images).
+
+    ``highlight=(top, left, height, width)`` frames a window, e.g. the patch under the kernel.
+    """
+    values = np.asarray(values)
+    if values.ndim != 2:
+        raise ValueError(f"show_matrix draws 2D arrays, got shape {values.shape}")
+    fig, ax = plt.subplots(figsize=(max(1.6, size * values.shape[1]), max(1.6, size * values.shape[0]) + 0.3))
+    _matrix_on(ax, values, title, highlight, fmt)
+    fig.tight_layout()
+    return fig
+
+
+def show_matrices(arrays: Sequence[np.ndarray], titles: Sequence[str], *, fmt: str = "g", size: float = 0.45) -> Figure:
+    """Several small 2D arrays side by side, numbers in the cells (e.g. patch, kernel, products)."""
+    if len(arrays) != len(titles) or not arrays:
+        raise ValueError(f"got {len(arrays)} arrays and {len(titles)} titles: give one title per array")
+    width = sum(max(1.6, size * np.shape(a)[1]) for a in arrays)
+    height = max(max(1.6, size * np.shape(a)[0]) for a in arrays) + 0.4
+    fig, axes = plt.subplots(1, len(arrays), figsize=(width, height), squeeze=False,
+                             gridspec_kw={"width_ratios": [np.shape(a)[1] for a in arrays]})
+    for ax, values, title in zip(axes[0], arrays, titles):
+        _matrix_on(ax, values, title, None, fmt)
+    fig.tight_layout()
+    return fig
+
+
+def show_feature_maps(maps: Sequence[np.ndarray], titles: Sequence[str] | None = None, *, ncols: int | None = None,
+                      size: float = 2.4, suptitle: str | None = None) -> Figure:
+    """Feature maps side by side, each scaled by :func:`signed_range` (mid-gray = 0 for signed maps).
+
+    Each title gets the map's true value range, because the gray levels alone hide it
+    (the display saturates the most extreme 0.5% of values, :data:`DISPLAY_PERCENTILE`).
+    """
+    maps = [np.asarray(m, dtype=np.float64).squeeze() for m in maps]
+    if not maps or any(m.ndim != 2 for m in maps):
+        raise ValueError("show_feature_maps needs one or more 2D maps (H, W)")
+    if titles is not None and len(titles) != len(maps):
+        raise ValueError(f"got {len(maps)} maps but {len(titles)} titles")
+    ncols = ncols or len(maps)
+    nrows = -(-len(maps) // ncols)
+    # two-line titles (name, range) need room above every row
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, (size + 0.45) * nrows + (0.4 if suptitle else 0)), squeeze=False)
+    for index, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if index < len(maps):
+            low, high = signed_range(maps[index], DISPLAY_PERCENTILE)
+            ax.imshow(maps[index], cmap="gray", vmin=low, vmax=high)
+            name = titles[index] if titles is not None else ""
+            ax.set_title(f"{name}\n[{maps[index].min():.3g}, {maps[index].max():.3g}]", fontsize=9)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def show_kernels_and_maps(kernels: Mapping[str, np.ndarray], maps: Sequence[np.ndarray], *, size: float = 2.2) -> Figure:
+    """One column per filter: the kernel's numbers on top, its feature map below."""
+    if len(kernels) != len(maps) or not maps:
+        raise ValueError(f"got {len(kernels)} kernels and {len(maps)} maps: give one map per kernel")
+    fig, axes = plt.subplots(2, len(maps), figsize=(size * len(maps), 2 * size + 0.4), squeeze=False,
+                             gridspec_kw={"height_ratios": [0.7, 1]})
+    for column, ((name, kernel), fmap) in enumerate(zip(kernels.items(), maps)):
+        _matrix_on(axes[0, column], np.asarray(kernel), kernel_title(name), None, ".2g")
+        fmap = np.asarray(fmap, dtype=np.float64).squeeze()
+        low, high = signed_range(fmap, DISPLAY_PERCENTILE)
+        axes[1, column].imshow(fmap, cmap="gray", vmin=low, vmax=high)
+        axes[1, column].set_title(f"[{fmap.min():.3g}, {fmap.max():.3g}]", fontsize=9)
+        axes[1, column].axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def show_row_profiles(images: Sequence[np.ndarray], profiles: Sequence[np.ndarray], titles: Sequence[str], *,
+                      xlabel: str | None = None, size: float = 2.6) -> Figure:
+    """Each image with a curve beside it, one value per image row (e.g. the mean edge strength of each row).
+
+    A profile may be shorter than the image (a *valid* convolution loses rows at the top and
+    bottom); it is centred vertically so each value stays beside its row.
+    """
+    if not (len(images) == len(profiles) == len(titles)) or not images:
+        raise ValueError("give one profile and one title per image")
+    fig, axes = plt.subplots(1, 2 * len(images), figsize=(2 * size * len(images), size + 0.5), squeeze=False,
+                             gridspec_kw={"width_ratios": [1, 0.8] * len(images)})
+    for index, (image, profile, title) in enumerate(zip(images, profiles, titles)):
+        image, style = _as_displayable(image)
+        profile = np.asarray(profile, dtype=np.float64)
+        if profile.ndim != 1 or len(profile) > image.shape[0]:
+            raise ValueError(f"profile {index}: expected at most one value per image row ({image.shape[0]}), got shape {profile.shape}")
+        picture, curve = axes[0, 2 * index], axes[0, 2 * index + 1]
+        picture.imshow(image, **style)
+        picture.set_title(title, fontsize=10)
+        picture.axis("off")
+        offset = (image.shape[0] - len(profile)) / 2
+        curve.plot(profile, offset + np.arange(len(profile)), color="#C44E52")
+        curve.set_ylim(image.shape[0] - 0.5, -0.5)  # row 0 at the top, as in the image
+        curve.set_yticks([])
+        curve.spines[["top", "right"]].set_visible(False)
+        if xlabel:
+            curve.set_xlabel(xlabel, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------- the classifier head (lesson 03)
+
+
+def compare_training_curves(histories: Mapping[str, Mapping[str, Sequence[float]]],
+                            metrics: Sequence[str] = ("loss", "accuracy"), *, size: float = 4.2) -> Figure:
+    """Training (solid) and validation (dashed) curves of several runs, one panel per metric.
+
+    ``histories`` maps a run's name to a Keras ``History.history`` dict (``"loss"``,
+    ``"val_loss"``, ...). The epoch of the lowest validation loss of each run is marked:
+    after it, the model only gets better at its training images (over-fitting).
+    """
+    if not histories:
+        raise ValueError("compare_training_curves needs at least one run")
+    for name, history in histories.items():
+        missing = [key for metric in metrics for key in (metric, f"val_{metric}") if key not in history]
+        if missing:
+            raise ValueError(f"run {name!r} has no {missing} in its history: fit with validation_data and these metrics")
+    fig, axes = plt.subplots(1, len(metrics), figsize=(size * len(metrics), 3.2), squeeze=False)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for ax, metric in zip(axes[0], metrics):
+        for colour, (name, history) in zip(colours, histories.items()):
+            epochs = np.arange(1, len(history[metric]) + 1)
+            ax.plot(epochs, history[metric], color=colour, label=f"{name}: " + tr("training", "antrenare"))
+            ax.plot(epochs, history[f"val_{metric}"], color=colour, linestyle="--", label=f"{name}: " + tr("validation", "validare"))
+            if metric == "loss":
+                best = int(np.argmin(history["val_loss"]))
+                ax.plot(epochs[best], history["val_loss"][best], "o", color=colour)
+        ax.set_xlabel(tr("epoch", "epocă"))
+        ax.set_title({"loss": tr("loss (cross-entropy)", "pierdere (entropie încrucișată)"),
+                      "accuracy": tr("accuracy", "acuratețe")}.get(metric, metric))
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[0][0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig

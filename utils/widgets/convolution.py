@@ -1,0 +1,367 @@
+"""Explorers for lesson 02 (convolution): the sliding window, a kernel editor, a filter bank.
+
+- :func:`sliding_window_stepper`: one output cell at a time on a small array: the patch,
+  the element-wise products, their sum, and the feature map filling up.
+- :func:`kernel_explorer`: an editable 3x3 / 5x5 kernel with presets, stride and padding,
+  applied live to a choice of images.
+- :func:`filter_bank`: several kernels applied at once, all feature maps side by side
+  (what one convolutional layer outputs).
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from typing import Mapping
+
+import cv2
+import ipywidgets as widgets
+import numpy as np
+
+from utils.i18n import tr
+from utils.layers.convolution import KERNELS, ConvolutionError, conv2d, conv_step, correlate2d, pad_amounts
+from utils.viz import DISPLAY_PERCENTILE, kernel_title, signed_range
+from utils.widgets.display import png_bytes, to_uint8
+
+_DISPLAY_WIDTH = 240  # pixels: small images are enlarged to about this width
+
+
+def _zoom_for(image: np.ndarray) -> int:
+    return max(1, _DISPLAY_WIDTH // max(image.shape[:2]))
+
+
+def _gray_2d(image: np.ndarray, name: str) -> np.ndarray:
+    """A ``(H, W)`` float array from a grayscale image ``(H, W)`` / ``(H, W, 1)``, with a clear error otherwise."""
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[..., 0]
+    if image.ndim != 2:
+        raise ValueError(f"{name}: expected a grayscale image (H, W) or (H, W, 1), got shape {image.shape}; "
+                         "convert colour photos with utils.images.to_gray first")
+    return image.astype(np.float32)
+
+
+def _map_png(fmap: np.ndarray, zoom: int) -> bytes:
+    low, high = signed_range(fmap, DISPLAY_PERCENTILE)
+    return png_bytes(to_uint8(fmap, low, high), zoom=zoom)
+
+
+def _range_text(fmap: np.ndarray) -> str:
+    low, high = signed_range(fmap, DISPLAY_PERCENTILE)
+    if low < 0 and np.isclose(low, -high):  # centred on 0: an edge-like map
+        scale = tr(f"mid-gray = 0, black &le; {low:.4g}, white &ge; {high:.4g}",
+                   f"gri mediu = 0, negru &le; {low:.4g}, alb &ge; {high:.4g}")
+    else:
+        scale = tr(f"black &le; {low:.4g}, white &ge; {high:.4g}", f"negru &le; {low:.4g}, alb &ge; {high:.4g}")
+    return (f"{tr('feature map', 'hartă de trăsături')} {fmap.shape[0]}x{fmap.shape[1]}, "
+            f"{tr('values from', 'valori de la')} {fmap.min():.4g} {tr('to', 'la')} {fmap.max():.4g} ({scale})")
+
+
+# --------------------------------------------------------------------------- sliding window
+
+
+def _cell_style(background: str, bold: bool = False) -> str:
+    weight = "font-weight:bold;" if bold else ""
+    return f"style='border:1px solid #999;padding:2px 6px;text-align:right;min-width:2.2em;background:{background};{weight}'"
+
+
+def _table(values: np.ndarray, backgrounds: np.ndarray, fmt: str = "g", blank: np.ndarray | None = None) -> str:
+    rows = []
+    for i in range(values.shape[0]):
+        cells = []
+        for j in range(values.shape[1]):
+            text = "&nbsp;" if blank is not None and blank[i, j] else format(values[i, j], fmt)
+            cells.append(f"<td {_cell_style(backgrounds[i, j])}>{text}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return "<table style='border-collapse:collapse;font-family:monospace'>" + "".join(rows) + "</table>"
+
+
+class SlidingWindowStepper(widgets.VBox):
+    """Step the kernel over a small 2D array, one output cell per slider position.
+
+    Controls: ``position`` (slider over output cells, row by row), ``play``, ``stride``,
+    ``padding``. Outputs (HTML): ``input_view`` (padded input, patch highlighted),
+    ``arithmetic`` (patch x kernel = products, their sum), ``output_view`` (the feature map,
+    filled up to the current cell). ``step`` is the current :class:`ConvStep`.
+    """
+
+    def __init__(self, image: np.ndarray, kernel: np.ndarray, stride: int = 1, padding: str = "valid"):
+        self.image = _gray_2d(image, "image")
+        self.kernel = np.asarray(kernel, dtype=np.float32)
+        if self.kernel.ndim != 2:
+            raise ValueError(f"kernel: expected a 2D kernel (K, K), got shape {self.kernel.shape}")
+        if self.image.size > 15 * 15:
+            raise ValueError(f"the stepper shows every number: use a small array (at most 15x15), got {self.image.shape}")
+        self.position = widgets.IntSlider(0, 0, 0, description=tr("output cell", "celula ieșire"), continuous_update=True)
+        self.play = widgets.Play(interval=700, min=0, max=0, description=tr("play", "pornește"))
+        widgets.jslink((self.play, "value"), (self.position, "value"))
+        self.stride = widgets.ToggleButtons(options=[1, 2], value=stride, description=tr("stride", "pas"))
+        self.padding = widgets.ToggleButtons(options=["valid", "same"], value=padding, description="padding")
+        self.input_view, self.arithmetic, self.output_view = widgets.HTML(), widgets.HTML(), widgets.HTML()
+        for control in (self.position, self.stride, self.padding):
+            control.observe(self._update, names="value")
+        self._reshape()
+        panels = widgets.HBox([
+            widgets.VBox([widgets.HTML(f"<b>{tr('input', 'intrare')}</b>"), self.input_view]),
+            widgets.VBox([widgets.HTML(f"<b>{tr('patch x kernel', 'fereastră x nucleu')}</b>"), self.arithmetic]),
+            widgets.VBox([widgets.HTML(f"<b>{tr('feature map', 'hartă de trăsături')}</b>"), self.output_view]),
+        ], layout=widgets.Layout(gap="24px", align_items="flex-start"))
+        super().__init__([widgets.HBox([self.play, self.position]), widgets.HBox([self.stride, self.padding]), panels])
+
+    def _reshape(self) -> None:
+        """Recompute the whole feature map after a stride/padding change and resize the slider."""
+        self.feature_map = correlate2d(self.image, self.kernel, self.stride.value, self.padding.value)
+        cells = self.feature_map.size
+        self.play.max = cells - 1
+        with self.position.hold_trait_notifications():
+            self.position.max = cells - 1
+            self.position.value = min(self.position.value, cells - 1)
+        self._draw()
+
+    def _update(self, change) -> None:
+        if change["owner"] is self.position:
+            self._draw()
+        else:
+            self._reshape()
+
+    def _draw(self) -> None:
+        rows, cols = self.feature_map.shape
+        row, col = divmod(self.position.value, cols)
+        step = conv_step(self.image, self.kernel, row, col, self.stride.value, self.padding.value)
+        self.step = step
+        k_h, k_w = self.kernel.shape
+        pad_top, pad_left = self._pad_offsets(step.padded.shape)
+        background = np.full(step.padded.shape, "white", dtype=object)
+        background[:pad_top, :] = background[pad_top + self.image.shape[0]:, :] = "#eeeeee"
+        background[:, :pad_left] = background[:, pad_left + self.image.shape[1]:] = "#eeeeee"
+        background[step.top:step.top + k_h, step.left:step.left + k_w] = "#ffe08a"
+        self.input_view.value = _table(step.padded, background)
+        plain = np.full(self.kernel.shape, "white", dtype=object)
+        total = step.products.sum()
+        self.arithmetic.value = (
+            "<div style='display:flex;gap:8px;align-items:center'>"
+            f"{_table(step.patch, np.full(self.kernel.shape, '#ffe08a', dtype=object))}<span>&#x2299;</span>"
+            f"{_table(self.kernel, plain)}<span>=</span>{_table(step.products, plain, '.3g')}</div>"
+            f"<p>{tr('sum of the products', 'suma produselor')} = {total:.4g} "
+            f"&rarr; {tr('output cell', 'celula de ieșire')} ({row}, {col})</p>")
+        done = np.arange(rows * cols).reshape(rows, cols) > self.position.value
+        out_background = np.full((rows, cols), "white", dtype=object)
+        out_background[row, col] = "#ffe08a"
+        self.output_view.value = _table(self.feature_map, out_background, ".3g", blank=done)
+
+    def _pad_offsets(self, padded_shape: tuple[int, int]) -> tuple[int, int]:
+        return (pad_amounts(self.image.shape[0], self.kernel.shape[0], self.stride.value, self.padding.value)[0],
+                pad_amounts(self.image.shape[1], self.kernel.shape[1], self.stride.value, self.padding.value)[0])
+
+
+def sliding_window_stepper(image: np.ndarray, kernel: np.ndarray, stride: int = 1, padding: str = "valid") -> SlidingWindowStepper:
+    """A step-by-step view of 2D cross-correlation on a small array (at most 15x15)."""
+    return SlidingWindowStepper(image, kernel, stride, padding)
+
+
+# --------------------------------------------------------------------------- kernel explorer
+
+
+_CUSTOM = "custom"
+
+
+class KernelExplorer(widgets.VBox):
+    """Edit a kernel and see its feature map on an image, live.
+
+    Controls: ``source`` (which image), ``preset``, ``size`` (3 or 5), ``stride``,
+    ``padding``, ``cells`` (5x5 list of lists of FloatText; a 3x3 kernel uses the centre
+    3x3). Outputs: ``input_view`` and ``feature_view`` (Image widgets), ``info`` (HTML: the
+    feature map's shape and value range). ``feature_map`` and ``kernel`` hold the last result;
+    ``timings`` the seconds each update took.
+    """
+
+    def __init__(self, images: Mapping[str, np.ndarray], preset: str = "sobel_x"):
+        if not images:
+            raise ValueError("kernel_explorer needs at least one image, e.g. {'photo': gray_face}")
+        self.images = {name: _gray_2d(image, name) for name, image in images.items()}
+        if preset not in KERNELS:
+            raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(KERNELS)}")
+        self.source = widgets.Dropdown(options=list(self.images), description=tr("image", "imagine"))
+        self.preset = widgets.Dropdown(options=[(kernel_title(n), n) for n in KERNELS] + [(tr("custom", "personalizat"), _CUSTOM)],
+                                       value=preset, description=tr("preset", "predefinit"))
+        self.size = widgets.ToggleButtons(options=[("3x3", 3), ("5x5", 5)], value=KERNELS[preset].shape[0],
+                                          description=tr("kernel size", "mărime nucleu"))
+        self.stride = widgets.ToggleButtons(options=[1, 2], value=1, description=tr("stride", "pas"))
+        self.padding = widgets.ToggleButtons(options=["valid", "same"], value="same", description="padding")
+        self.cells = [[widgets.FloatText(0.0, layout=widgets.Layout(width="64px")) for _ in range(5)] for _ in range(5)]
+        self.grid = widgets.GridBox(layout=widgets.Layout(grid_gap="2px"))
+        self.input_view = widgets.Image(format="png")
+        self.feature_view = widgets.Image(format="png")
+        self.info = widgets.HTML()
+        self.timings: list[float] = []
+        self._input_png: dict[str, bytes] = {}
+        self._loading = False
+        self._load_kernel(KERNELS[preset])
+        self.preset.observe(self._on_preset, names="value")
+        self.size.observe(self._on_size, names="value")
+        for control in (self.source, self.stride, self.padding):
+            control.observe(self._update, names="value")
+        for cell in (c for row in self.cells for c in row):
+            cell.observe(self._on_edit, names="value")
+        self._show_grid()
+        self._update()
+        views = widgets.HBox([
+            widgets.VBox([widgets.HTML(f"<b>{tr('input', 'intrare')}</b>"), self.input_view]),
+            widgets.VBox([widgets.HTML(f"<b>{tr('feature map', 'hartă de trăsături')}</b>"), self.feature_view]),
+        ], layout=widgets.Layout(gap="16px"))
+        controls = widgets.VBox([self.source, self.preset, self.size, self.stride, self.padding])
+        super().__init__([widgets.HBox([controls, self.grid], layout=widgets.Layout(gap="24px")), views, self.info])
+
+    @property
+    def kernel(self) -> np.ndarray:
+        """The kernel now in the grid: 3x3 (centre cells) or 5x5."""
+        start = (5 - self.size.value) // 2
+        block = self.cells[start:start + self.size.value]
+        return np.array([[c.value for c in row[start:start + self.size.value]] for row in block], dtype=np.float32)
+
+    def _load_kernel(self, kernel: np.ndarray) -> None:
+        """Write ``kernel`` into the grid (centred), zeros around it, without one update per cell."""
+        self._loading = True
+        try:
+            full = np.zeros((5, 5), dtype=np.float32)
+            start = (5 - kernel.shape[0]) // 2
+            full[start:start + kernel.shape[0], start:start + kernel.shape[1]] = kernel
+            for i in range(5):
+                for j in range(5):
+                    self.cells[i][j].value = round(float(full[i, j]), 4)
+            self.size.value = kernel.shape[0]
+        finally:
+            self._loading = False
+
+    def _show_grid(self) -> None:
+        start = (5 - self.size.value) // 2
+        chosen = [c for row in self.cells[start:start + self.size.value] for c in row[start:start + self.size.value]]
+        self.grid.children = chosen
+        self.grid.layout.grid_template_columns = f"repeat({self.size.value}, 64px)"
+
+    def _on_preset(self, change) -> None:
+        if change["new"] != _CUSTOM:
+            self._load_kernel(KERNELS[change["new"]])
+            self._show_grid()
+            self._update()
+
+    def _on_size(self, change) -> None:
+        if self._loading:
+            return
+        if change["new"] == 3:  # keep only the centre: clear the outer ring
+            self._loading = True
+            try:
+                for i in range(5):
+                    for j in range(5):
+                        if i in (0, 4) or j in (0, 4):
+                            self.cells[i][j].value = 0.0
+            finally:
+                self._loading = False
+        self._show_grid()
+        self._mark_custom()
+        self._update()
+
+    def _on_edit(self, change) -> None:
+        if not self._loading:
+            self._mark_custom()
+            self._update()
+
+    def _mark_custom(self) -> None:
+        name = self.preset.value
+        if name != _CUSTOM and not (KERNELS[name].shape == self.kernel.shape and np.allclose(KERNELS[name], self.kernel, atol=1e-4)):
+            self._loading = True
+            try:
+                self.preset.value = _CUSTOM
+            finally:
+                self._loading = False
+
+    def _update(self, change=None) -> None:
+        if self._loading:
+            return
+        start = time.perf_counter()
+        image = self.images[self.source.value]
+        zoom = _zoom_for(image)
+        try:
+            self.feature_map = correlate2d(image, self.kernel, self.stride.value, self.padding.value)
+        except ConvolutionError as error:
+            self.info.value = f"<span style='color:#C44E52'>{html.escape(str(error))}</span>"
+            return
+        if self.source.value not in self._input_png:  # the input only changes with the source
+            self._input_png[self.source.value] = png_bytes(to_uint8(image, 0, 255), zoom=zoom)
+        self.input_view.value = self._input_png[self.source.value]
+        # stride 2 halves the map: enlarge it twice as much so both panels have the same size
+        self.feature_view.value = _map_png(self.feature_map, zoom * self.stride.value)
+        self.info.value = _range_text(self.feature_map)
+        self.timings.append(time.perf_counter() - start)
+
+
+def kernel_explorer(images: Mapping[str, np.ndarray], preset: str = "sobel_x") -> KernelExplorer:
+    """An editable kernel applied live to a choice of grayscale images (``{name: (H, W) array}``, 0..255)."""
+    return KernelExplorer(images, preset)
+
+
+# --------------------------------------------------------------------------- filter bank
+
+
+_TILE_WIDTH = 160  # pixels per feature map in the bank: eight of them fit two rows of a notebook
+
+
+def _shrink(fmap: np.ndarray, width: int) -> np.ndarray:
+    """A map larger than ``width`` pixels, averaged down to it for display (the numbers stay in ``feature_maps``)."""
+    if max(fmap.shape) <= width:
+        return fmap
+    scale = width / max(fmap.shape)
+    size = (max(1, round(fmap.shape[1] * scale)), max(1, round(fmap.shape[0] * scale)))
+    return cv2.resize(fmap.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+
+
+class FilterBank(widgets.VBox):
+    """Several kernels applied in ONE conv2d call, all feature maps side by side.
+
+    Controls: ``source`` (which image), ``stride``. Outputs: ``views`` (one Image per
+    kernel, in order), ``captions`` (HTML per kernel: its value range), ``info`` (the
+    layer's output shape). ``feature_maps`` is the last ``(H_out, W_out, n_kernels)`` result.
+    """
+
+    def __init__(self, images: Mapping[str, np.ndarray], kernels: Mapping[str, np.ndarray]):
+        if not images or not kernels:
+            raise ValueError("filter_bank needs at least one image and one kernel")
+        shapes = {np.shape(k) for k in kernels.values()}
+        if len(shapes) != 1 or len(next(iter(shapes))) != 2:
+            raise ValueError(f"a bank's kernels must all be 2D with one shape (one conv layer), got shapes {sorted(shapes)}")
+        self.images = {name: _gray_2d(image, name) for name, image in images.items()}
+        self.names = list(kernels)
+        # (K, K) each -> (K, K, 1, n): the weights of one conv layer with n filters
+        self.weights = np.stack([np.asarray(k, dtype=np.float32) for k in kernels.values()], axis=-1)[:, :, np.newaxis, :]
+        self.source = widgets.Dropdown(options=list(self.images), description=tr("image", "imagine"))
+        self.stride = widgets.ToggleButtons(options=[1, 2], value=1, description=tr("stride", "pas"))
+        self.views = [widgets.Image(format="png") for _ in self.names]
+        self.captions = [widgets.HTML() for _ in self.names]
+        self.info = widgets.HTML()
+        for control in (self.source, self.stride):
+            control.observe(self._update, names="value")
+        self._update()
+        tiles = [widgets.VBox([widgets.HTML(f"<b>{kernel_title(n)}</b>"), view, caption])
+                 for n, view, caption in zip(self.names, self.views, self.captions)]
+        super().__init__([widgets.HBox([self.source, self.stride]), self.info,
+                          widgets.Box(tiles, layout=widgets.Layout(flex_flow="row wrap", gap="8px"))])
+
+    def _update(self, change=None) -> None:
+        image = self.images[self.source.value]
+        self.feature_maps = conv2d(image[..., np.newaxis], self.weights, stride=self.stride.value, padding="same")
+        zoom = max(1, _TILE_WIDTH // max(image.shape)) * self.stride.value
+        for index, (view, caption) in enumerate(zip(self.views, self.captions)):
+            fmap = self.feature_maps[..., index]
+            view.value = _map_png(_shrink(fmap, _TILE_WIDTH), zoom)
+            caption.value = f"<small>[{fmap.min():.3g}, {fmap.max():.3g}]</small>"
+        self.info.value = (f"{tr('one conv layer', 'un strat de convoluție')}: "
+                           f"{tr('input', 'intrare')} {image.shape[0]}x{image.shape[1]}x1, "
+                           f"{tr('weights', 'ponderi')} {self.weights.shape} &rarr; "
+                           f"{tr('output', 'ieșire')} {'x'.join(map(str, self.feature_maps.shape))}")
+
+
+def filter_bank(images: Mapping[str, np.ndarray], kernels: Mapping[str, np.ndarray] | None = None) -> FilterBank:
+    """The feature maps of several 2D kernels (default: all 3x3 :data:`KERNELS`) on a choice of images."""
+    if kernels is None:
+        kernels = {name: k for name, k in KERNELS.items() if k.shape == (3, 3)}
+    return FilterBank(images, kernels)

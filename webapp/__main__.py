@@ -1,0 +1,67 @@
+"""Start the web demo: ``.venv/bin/python -m webapp`` (then open http://127.0.0.1:5000/).
+
+Options: ``--port 8000``, ``--model path/to/model.keras`` (default: ``$EMOTION_MODEL``, else
+``models/emotion_cnn.keras``), ``--host`` (default 127.0.0.1: only this computer can connect).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import sys
+from typing import Sequence
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m webapp", description="Facial emotions web demo (photo upload, webcam, JSON API).")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this computer only)")
+    parser.add_argument("--port", type=int, default=5000, help="port (default 5000; 0 picks a free one)")
+    parser.add_argument("--model", default=None, help="the .keras model (default: $EMOTION_MODEL, else models/emotion_cnn.keras)")
+    parser.add_argument("--quiet", action="store_true", help="do not log every request")
+    args = parser.parse_args(argv)
+
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    from utils.models import ModelError
+    from webapp.app import create_app, resolve_model_path
+
+    print(f"Loading the model {resolve_model_path(args.model)} ...", flush=True)
+    try:
+        app = create_app(args.model)
+    except ModelError as error:
+        print(f"error: the web demo cannot start without a model. {error}", file=sys.stderr)
+        return 2
+    if not _is_loopback(args.host):
+        print(f"warning: listening on {args.host}: other computers on the network can use the demo. "
+              "Browsers allow the webcam only on http://127.0.0.1 / localhost or over https.", file=sys.stderr)
+    handler = WSGIRequestHandler
+    if args.quiet:
+        class QuietHandler(WSGIRequestHandler):
+            def log_request(self, *args, **kwargs) -> None:
+                pass
+        handler = QuietHandler
+    try:
+        server = make_server(args.host, args.port, app, threaded=True, request_handler=handler)
+    except OSError as error:
+        print(f"error: cannot listen on {args.host}:{args.port} ({error.strerror}). Choose another port with --port.", file=sys.stderr)
+        return 2
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"Web demo running on http://{host}:{server.server_port}/  (press Ctrl+C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -71,16 +71,22 @@ def compare(title: str, images: np.ndarray, kernels: np.ndarray, repeats: int) -
 
 
 def widget_p95(name: str, actions, repeats: int) -> bool:
-    times = []
+    """Wall-clock p50/p95/max of ``repeats`` updates, and the p95 of this process's CPU time.
+
+    The CPU time is what an update costs on an idle core; when other programs share the
+    cores, the wall-clock figures grow while the CPU figure stays (compare the two).
+    """
+    wall, cpu = [], []
     for i in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         actions[i % len(actions)]()
-        times.append(1000 * (time.perf_counter() - start))
-    times = np.array(times)
-    p50, p95 = np.percentile(times, [50, 95])
+        wall.append(1000 * (time.perf_counter() - start))
+        cpu.append(1000 * (time.process_time() - start_cpu))
+    wall = np.array(wall)
+    p50, p95 = np.percentile(wall, [50, 95])
     ok = p95 <= TARGET_MS
-    print(f"  {name:<40} p50 {p50:6.2f} ms   p95 {p95:6.2f} ms   max {times.max():6.2f} ms   "
-          f"({repeats} updates) {'ok' if ok else 'SLOWER THAN TARGET'}")
+    print(f"  {name:<40} p50 {p50:6.2f} ms   p95 {p95:6.2f} ms   max {wall.max():6.2f} ms   "
+          f"cpu p95 {np.percentile(cpu, 95):6.2f} ms   {'ok' if ok else 'SLOWER THAN TARGET'}")
     return ok
 
 
@@ -110,7 +116,8 @@ def main() -> None:
     photo_face = crop(gray, detect_faces(gray)[0], margin=0.1)
     small = make_faces(7, seed=2)[0][:2, ..., 0]
     inputs = {"photo": photo_face, "face": small[0], "synthetic": small[1]}
-    print(f"widget updates (photo face {photo_face.shape[0]}x{photo_face.shape[1]}, target p95 <= {TARGET_MS:.0f} ms):")
+    print(f"widget updates, {args.widget_repeats} each (photo face {photo_face.shape[0]}x{photo_face.shape[1]}, "
+          f"target p95 <= {TARGET_MS:.0f} ms wall clock):")
     results = []
 
     explorer = kernel_explorer(inputs, preset="sobel_y")

@@ -68,7 +68,7 @@ def measure(model_path: str, faces: int, repeats: int) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", help="a .keras model (default: shipped, else newest runs/*/best.keras)")
-    parser.add_argument("--faces", type=int, default=2048)
+    parser.add_argument("--faces", type=int, default=1024)
     parser.add_argument("--repeats", type=int, default=3, help="timed repetitions; the fastest counts")
     parser.add_argument("--onednn", choices=("0", "1", "both"), default="both")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)

@@ -194,8 +194,11 @@ def main(argv=None) -> int:
         print(f"  rate:    {figures['requests_per_s']} requests/s")
         if "server_cpu_ms_per_request" in figures:
             print(f"  server CPU time: {figures['server_cpu_ms_per_request']} ms per request (all threads)")
-        print(f"  target:  0 errors and p95 <= 100 ms on 2 cores -> {'met' if figures['errors'] == 0 and figures['p95_ms'] <= 100 else 'NOT met'}"
-              f"  (1-min load average at the end: {figures['load_average_1min_at_end']})")
+        if (args.clients, args.requests) == (4, 200):
+            met = figures["errors"] == 0 and figures["p95_ms"] <= 100
+            print(f"  target:  0 errors and p95 <= 100 ms on 2 otherwise idle cores -> {'met' if met else 'NOT met'} here")
+        print(f"  machine: 1-min load average at the end {figures['load_average_1min_at_end']} "
+              f"(above {figures['cpu_cores']}: other processes were sharing the cores)")
     return 1 if figures["errors"] else 0
 
 

@@ -72,11 +72,19 @@ def test_explicit_int_padding_equals_tf_explicit_padding(pad, stride):
     np.testing.assert_allclose(conv2d_loops(inputs[:1], kernels, stride=stride, padding=pad), expected[:1], **TOLERANCE)
 
 
-def test_rectangular_strides_and_kernels_equal_tf():
-    inputs, _, _ = _random_case(3, 2, 3, 3, height=15, width=14)
-    kernels = np.random.default_rng(4).standard_normal((3, 5, 2, 3)).astype(np.float32)
+@pytest.mark.parametrize("c_in,c_out", [(2, 3), (3, 4)])  # both strategies: shifted sums (C_in*C_out <= 8) and im2col
+def test_rectangular_strides_and_kernels_equal_tf(c_in, c_out):
+    inputs, _, _ = _random_case(3, c_in, c_out, 3, height=15, width=14)
+    kernels = np.random.default_rng(4).standard_normal((3, 5, c_in, c_out)).astype(np.float32)
     expected = tf.nn.conv2d(inputs, kernels, strides=(1, 2), padding="SAME").numpy()
     np.testing.assert_allclose(conv2d(inputs, kernels, stride=(1, 2), padding="same"), expected, **TOLERANCE)
+
+
+@pytest.mark.parametrize("c_in,c_out", [(1, 1), (1, 8), (1, 16), (8, 1), (8, 16), (32, 32)])
+def test_both_strategies_equal_tf_for_wider_layers(c_in, c_out):
+    inputs, kernels, bias = _random_case(c_in * c_out, c_in, c_out, 3, batch=4, height=20, width=20)
+    expected = tf.nn.conv2d(inputs, kernels, strides=2, padding="SAME").numpy() + bias
+    np.testing.assert_allclose(conv2d(inputs, kernels, bias, stride=2, padding="same"), expected, rtol=1e-5, atol=5e-5)
 
 
 def test_a_single_image_gives_a_single_feature_stack():

@@ -326,3 +326,19 @@ def test_forward_pass_errors_are_clear():
     any_size = keras.Sequential([keras.Input((None, None, 1)), keras.layers.Conv2D(2, 5, name="conv")])
     with pytest.raises(ValueError, match=r"layer 'conv' \(Conv2D\).*larger than the input"):
         forward(layer_specs(any_size), np.zeros((1, 4, 4, 1)))
+
+
+def test_numpy_forward_pass_of_the_course_model():
+    """The course's own CNN (batch norm, four blocks, global average pooling) in numpy: Keras's probabilities."""
+    from utils.models import Architecture, build_emotion_cnn
+
+    keras.utils.set_random_seed(2)
+    model = build_emotion_cnn(Architecture(filters=(8, 16, 16, 32), dense_units=32))
+    rng = np.random.default_rng(2)
+    # non-trivial batch-norm statistics, so that inference-mode normalisation is really exercised
+    model.set_weights([rng.uniform(0.5, 2.0, w.shape).astype(np.float32) if "variance" in v.path
+                       else (w + rng.normal(scale=0.1, size=w.shape)).astype(np.float32)
+                       for w, v in zip(model.get_weights(), model.weights)])
+    faces = rng.uniform(0, 1, size=(3, 48, 48, 1)).astype(np.float32)
+    ours = forward(layer_specs(model), faces)
+    np.testing.assert_allclose(ours, model.predict(faces, verbose=0), atol=ATOL)

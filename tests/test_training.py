@@ -11,6 +11,7 @@ from utils.training import (
     BEST_CHECKPOINT,
     FINAL_MODEL,
     LAST_CHECKPOINT,
+    LivePlot,
     RunFolder,
     TrainingError,
     class_weights,
@@ -90,6 +91,21 @@ def test_plot_history_draws_both_panels():
     assert len(figure.axes) == 2 and all(len(ax.lines) == 2 for ax in figure.axes)
 
 
+def test_live_plot_callback_keeps_every_epoch_during_fit():
+    import keras
+
+    from utils.models import Architecture, build_emotion_cnn
+
+    model = build_emotion_cnn(Architecture(filters=(4,), block_dropout=(0.0,), dense_units=4))
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    x, y = np.zeros((8, 48, 48, 1), "float32"), keras.utils.to_categorical(np.arange(8) % 7, 7)
+    earlier = [{"epoch": 1, "loss": 2.0, "accuracy": 0.2}]  # a resumed run starts with its history
+    plot = LivePlot(earlier)
+    model.fit(x, y, validation_data=(x, y), epochs=3, initial_epoch=1, callbacks=[plot], verbose=0)
+    assert [row["epoch"] for row in plot.rows] == [1, 2, 3]
+    assert "val_accuracy" in plot.rows[-1]
+
+
 def test_run_folder_never_overwrites(tmp_path):
     RunFolder.create(tmp_path / "a", {"x": 1})
     with pytest.raises(TrainingError, match="already holds a run"):
@@ -125,6 +141,13 @@ def test_train_resume_and_refusals(tmp_path, synthetic_folders, capsys):
     steps_per_epoch = int(np.ceil(140 / 32))
     assert int(load_model(run_dir / LAST_CHECKPOINT, compile=True).optimizer.iterations) == steps_per_epoch
 
+    assert run.state["finished"] is True  # early stopping ends a run for good ...
+    assert main(["--resume", str(run_dir), "--no-cache", "--verbose", "0"]) == 0
+    assert len(RunFolder.open(run_dir).history()) == 1
+    assert "finished already" in (run_dir / "train.log").read_text()
+    state = json.loads((run_dir / "state.json").read_text())  # ... a killed run is not finished
+    del state["finished"]
+    (run_dir / "state.json").write_text(json.dumps(state))
     settings = json.loads((run_dir / "settings.json").read_text())
     settings["recipe"]["training"]["early_stopping_patience"] = 10
     (run_dir / "settings.json").write_text(json.dumps(settings))

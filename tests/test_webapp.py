@@ -22,8 +22,6 @@ import numpy as np
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-if str(PROJECT_ROOT) not in sys.path:  # `import webapp` also under a bare `pytest`
-    sys.path.insert(0, str(PROJECT_ROOT))
 
 from utils.data import EMOTIONS  # noqa: E402
 from utils.images import FACE_SIZE, decode_image, faces_from_photo, image_header_size, sample_photo_path  # noqa: E402
@@ -172,6 +170,24 @@ def test_boxes_of_a_big_photo_are_in_its_own_pixels(client):
     [face] = body["faces"]
     box = np.array([face["box"][k] for k in "xywh"])
     np.testing.assert_allclose(box, 4 * np.array(SAMPLE_BOX), rtol=0.06, atol=12)
+
+
+def with_exif_orientation(jpeg: bytes, orientation: int) -> bytes:
+    """``jpeg`` with an EXIF segment saying how to turn it for display (6: a quarter turn clockwise)."""
+    entry = (0x0112).to_bytes(2, "little") + (3).to_bytes(2, "little") + (1).to_bytes(4, "little") + orientation.to_bytes(4, "little")
+    exif = b"Exif\x00\x00II*\x00" + (8).to_bytes(4, "little") + (1).to_bytes(2, "little") + entry + bytes(4)
+    return jpeg[:2] + b"\xff\xe1" + (len(exif) + 2).to_bytes(2, "big") + exif + jpeg[2:]
+
+
+def test_phone_photos_are_turned_upright_as_exif_says(client):
+    photo = cv2.imread(str(sample_photo_path()))
+    stored_sideways = cv2.rotate(photo, cv2.ROTATE_90_COUNTERCLOCKWISE)  # 600 wide, 512 high, face on its side
+    jpeg = with_exif_orientation(encode(stored_sideways, ".jpg", cv2.IMWRITE_JPEG_QUALITY, 95), 6)
+    assert image_header_size(jpeg) == ("jpeg", 600, 512)
+    body = post_image(client, jpeg).get_json()
+    assert body["image"] == {"width": 512, "height": 600}  # as a photo viewer shows it
+    [face] = body["faces"]
+    np.testing.assert_allclose([face["box"][k] for k in "xywh"], SAMPLE_BOX, atol=6)
 
 
 def test_no_face_is_an_empty_list_with_a_message(client):

@@ -12,7 +12,6 @@ own browser download is not used). Without it these tests are skipped, except in
 from __future__ import annotations
 
 import os
-import sys
 import threading
 import time
 from pathlib import Path
@@ -22,8 +21,6 @@ import numpy as np
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-if str(PROJECT_ROOT) not in sys.path:  # `import webapp` also under a bare `pytest`
-    sys.path.insert(0, str(PROJECT_ROOT))
 
 from utils.data import EMOTIONS  # noqa: E402
 from utils.images import sample_photo_path  # noqa: E402

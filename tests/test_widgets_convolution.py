@@ -182,3 +182,11 @@ def test_convolution_plots_draw_and_reject_mismatched_arguments(images):
     with pytest.raises(ValueError, match="at most one value per image row"):
         viz.show_row_profiles([np.zeros((5, 5))], [np.zeros(9)], ["x"])
     assert viz.kernel_title("sobel_y").startswith("Sobel y") and viz.kernel_title("mine") == "mine"
+
+
+def test_filter_bank_works_on_a_tile_sized_version_of_large_images():
+    photo = np.random.default_rng(1).integers(0, 256, (320, 240), dtype=np.uint8)
+    bank = filter_bank({"photo": photo})
+    assert bank.images["photo"].shape == (128, 96)
+    assert bank.feature_maps.shape == (128, 96, 8) and "128x96x1" in bank.info.value
+    np.testing.assert_allclose(bank.feature_maps[..., 0], bank.images["photo"], rtol=1e-6)  # identity kernel first

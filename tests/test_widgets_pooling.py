@@ -56,9 +56,11 @@ def test_dropout_explorer_new_masks_and_running_mean():
     explorer = dropout_explorer(image, seed=3)
     assert explorer.draws == 1
     first = explorer.output_image.value
-    kept = explorer.output != 0
+    kept = explorer.mask
     np.testing.assert_allclose(explorer.output[kept], image[kept] * 2)  # rate 0.5: survivors doubled
+    np.testing.assert_array_equal(explorer.output[~kept], 0)
     assert 0.4 < 1 - kept.mean() < 0.6
+    assert f"dropped {round(100 * (1 - kept.mean()))}%" in explorer.info.value
     explorer.new_mask.click()
     assert explorer.draws == 2 and explorer.output_image.value != first
     error_after_2 = np.abs(explorer.running_mean - image).mean()

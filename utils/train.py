@@ -178,8 +178,8 @@ def train(
     initial_epoch = int(state.get("epoch", 0))
     total_epochs = int(hp["epochs"])
     run.log(f"data: {dataset.source} ({len(train_split)} training, {len(val_split)} validation images)")
-    if initial_epoch >= total_epochs:
-        run.log(f"all {total_epochs} epochs are done already")
+    if initial_epoch >= total_epochs or state.get("finished"):
+        run.log(f"this run has finished already ({initial_epoch} epochs); nothing to resume")
         return finish(run, val_split)
 
     # Same seed, same run; a resumed run re-seeds with its epoch so that its
@@ -193,6 +193,15 @@ def train(
         compile_model(model, learning_rate=schedule, weight_decay=hp["weight_decay"], label_smoothing=hp["label_smoothing"])
     else:
         model = load_model(run.file(LAST_CHECKPOINT), compile=True)
+        # The optimizer's step counter is saved with the weights: it says which epoch
+        # they belong to, even if the run was killed between last.keras and state.json.
+        saved_epochs = int(model.optimizer.iterations) // steps_per_epoch
+        if saved_epochs != initial_epoch:
+            run.log(f"note: {LAST_CHECKPOINT} holds {saved_epochs} epochs, state.json {initial_epoch}; "
+                    f"going on from the checkpoint's weights after epoch {saved_epochs}")
+            initial_epoch = saved_epochs
+            if initial_epoch >= total_epochs:
+                return finish(run, val_split)
 
     weights = class_weights(train_split.labels, power=hp["class_weight_power"]) if hp["class_weight_power"] else None
     if weights and resume is None:
@@ -206,6 +215,8 @@ def train(
     callbacks = [EpochLog(run), checkpoint, ResumableEarlyStopping(checkpoint, patience=hp["early_stopping_patience"])]
     model.fit(train_data, validation_data=val_data, epochs=total_epochs, initial_epoch=initial_epoch,
               callbacks=callbacks, verbose=verbose)
+    # Reached only when fit returns (all epochs, or early stopping), not when the run is killed.
+    run.update_state(finished=True)
     return finish(run, val_split)
 
 

@@ -23,7 +23,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -112,7 +112,8 @@ def make_datasets(
     The training pipeline shuffles every epoch and augments batch by batch; one-hot
     labels are needed by the label-smoothed loss. Per-image weights (from
     :func:`class_weights`) go in the data rather than ``fit(class_weight=...)`` so that
-    validation stays unweighted.
+    validation stays unweighted. Keras weighs the training accuracy it reports with them
+    too, so with class weights the training and validation accuracies differ in kind.
     """
     import tensorflow as tf
 
@@ -213,6 +214,13 @@ class RunFolder:
         file = self.path / STATE_FILE
         return json.loads(file.read_text()) if file.exists() else {}
 
+    def update_state(self, **changes: Any) -> None:
+        """Change entries of state.json (written under another name, then renamed into place)."""
+        state = {**self.state, **changes}
+        temporary = self.path / (STATE_FILE + ".tmp")
+        temporary.write_text(json.dumps(state, indent=2) + "\n")
+        os.replace(temporary, self.path / STATE_FILE)
+
     def file(self, name: str) -> Path:
         return self.path / name
 
@@ -311,12 +319,9 @@ class RunCheckpoint(_keras_callback_base()):
         else:
             self.wait += 1
         save_model(self.model, self.run.file(LAST_CHECKPOINT), overwrite=True)
-        state = {"epoch": epoch + 1, "monitor": self.monitor, "best": self.best,
-                 "best_epoch": epoch + 1 if improved else self.run.state.get("best_epoch"),
-                 "epochs_without_improvement": self.wait}
-        temporary = self.run.file(STATE_FILE + ".tmp")
-        temporary.write_text(json.dumps(state, indent=2) + "\n")
-        os.replace(temporary, self.run.file(STATE_FILE))
+        self.run.update_state(epoch=epoch + 1, monitor=self.monitor, best=self.best,
+                              best_epoch=epoch + 1 if improved else self.run.state.get("best_epoch"),
+                              epochs_without_improvement=self.wait)
         if improved:
             self.run.log(f"epoch {epoch + 1}: {self.monitor} improved to {value:.4f}, saved {BEST_CHECKPOINT}")
 
@@ -394,10 +399,3 @@ def plot_history(rows: list[dict[str, float]], *, title: str | None = None):
         figure.suptitle(title)
     figure.tight_layout()
     return figure
-
-
-def elapsed(callback: Callable[[], Any]) -> tuple[Any, float]:
-    """Run ``callback()`` and return its result and the seconds it took."""
-    started = time.perf_counter()
-    result = callback()
-    return result, time.perf_counter() - started

@@ -33,8 +33,8 @@ MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 #: Far more than a webcam frame or a phone photo needs; a bigger image is refused before decoding.
 MAX_PIXELS = 40_000_000
 #: Photos are analysed at most this many pixels on the longer side (boxes are reported in the
-#: photo's own pixels). A face a twentieth of the photo wide is still 40 px, above the detector's
-#: 30 px minimum, and the detector's time grows with the pixel count.
+#: photo's own pixels): a face a sixteenth of the longer side is still 50 px there, above the
+#: 48 px the demo looks for, and the detector's time grows with the pixel count.
 MAX_SIDE = 800
 #: The page sends webcam frames this wide, at most one every WEBCAM_INTERVAL_MS: a face at
 #: laptop distance is still 60-100 px wide, and the detector's time grows with the pixel count.

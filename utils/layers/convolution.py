@@ -279,8 +279,10 @@ def conv2d(inputs: np.ndarray, kernels: np.ndarray, bias: np.ndarray | None = No
 
     All windows are gathered at once (a strided view, no copy) into a matrix of
     ``N*H_out*W_out`` rows by ``K*K*C_in`` columns ("im2col"); one matrix product with the
-    ``(K*K*C_in, C_out)`` weights then computes every cell of every feature map. With a
-    single filter, summing ``K*K`` weighted shifted copies is faster (:func:`_conv_by_shifts`).
+    ``(K*K*C_in, C_out)`` weights then computes every cell of every feature map. With one
+    filter, or very few channels and filters (``C_in * C_out <= 8``, e.g. a bank of 8 kernels
+    on a grayscale image), summing ``K*K`` weighted shifted copies is faster and, without a
+    multi-threaded matrix product, steadier (:func:`_conv_by_shifts`).
     """
     batch, single = _as_batch(inputs)
     kernels = _check_kernels(kernels, batch.shape[3])
@@ -290,7 +292,7 @@ def conv2d(inputs: np.ndarray, kernels: np.ndarray, bias: np.ndarray | None = No
     k_h, k_w, c_in, filters = kernels.shape
     padded = np.pad(batch.astype(dtype, copy=False), ((0, 0), pads[0], pads[1], (0, 0)))
     weights = kernels.astype(dtype, copy=False)
-    if filters == 1:
+    if filters == 1 or c_in * filters <= 8:
         out = _conv_by_shifts(padded, weights, strides, (out_h, out_w))
     else:
         # (N, H', W', C, K_h, K_w) -> every stride-th window, ordered (K_h, K_w, C) like the kernels
@@ -306,8 +308,8 @@ def conv2d(inputs: np.ndarray, kernels: np.ndarray, bias: np.ndarray | None = No
 def _conv_by_shifts(padded: np.ndarray, weights: np.ndarray, strides: tuple[int, int], out_hw: tuple[int, int]) -> np.ndarray:
     """The same sum, organised by kernel entry: ``K*K`` shifted views of the input, each times ``W[u, v]``.
 
-    For a single filter this beats im2col (no big window matrix to build): it is what
-    :func:`conv2d` uses when ``C_out == 1``, e.g. one classic kernel on a photo.
+    For one filter or a few (``C_in * C_out <= 8``) this beats im2col: there is no big window
+    matrix to build, e.g. for one classic kernel on a photo.
     """
     (s_h, s_w), (out_h, out_w) = strides, out_hw
     out = np.zeros((padded.shape[0], out_h, out_w, weights.shape[3]), dtype=padded.dtype)

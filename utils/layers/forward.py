@@ -45,7 +45,8 @@ def _activation(config: dict, layer: str):
     return ACTIVATIONS[name]
 
 
-def _square_stride(value, layer: str) -> int | tuple[int, int]:
+def _strides(value) -> int | tuple[int, int]:
+    """Keras stores strides as a tuple (or an int); conv2d takes either."""
     return tuple(int(v) for v in value) if isinstance(value, (tuple, list)) else int(value)
 
 
@@ -85,7 +86,7 @@ def _run(spec: LayerSpec, x: np.ndarray) -> np.ndarray:
         return x * c["scale"] + c["offset"]
     if kind == "Conv2D":
         bias = w[1] if c.get("use_bias", True) else None
-        out = conv2d(x, w[0], bias, stride=_square_stride(c["strides"], spec.name), padding=c["padding"])
+        out = conv2d(x, w[0], bias, stride=_strides(c["strides"]), padding=c["padding"])
         return _activation(c, spec.name)(out)
     if kind == "Dense":
         bias = w[1] if c.get("use_bias", True) else None

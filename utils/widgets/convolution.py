@@ -92,7 +92,7 @@ class SlidingWindowStepper(widgets.VBox):
             raise ValueError(f"kernel: expected a 2D kernel (K, K), got shape {self.kernel.shape}")
         if self.image.size > 15 * 15:
             raise ValueError(f"the stepper shows every number: use a small array (at most 15x15), got {self.image.shape}")
-        self.position = widgets.IntSlider(0, 0, 0, description=tr("output cell", "celula ieșire"), continuous_update=True)
+        self.position = widgets.IntSlider(0, 0, 0, description=tr("output cell", "celula de ieșire"), continuous_update=True)
         self.play = widgets.Play(interval=700, min=0, max=0, description=tr("play", "pornește"))
         widgets.jslink((self.play, "value"), (self.position, "value"))
         self.stride = widgets.ToggleButtons(options=[1, 2], value=stride, description=tr("stride", "pas"))
@@ -130,7 +130,7 @@ class SlidingWindowStepper(widgets.VBox):
         step = conv_step(self.image, self.kernel, row, col, self.stride.value, self.padding.value)
         self.step = step
         k_h, k_w = self.kernel.shape
-        pad_top, pad_left = self._pad_offsets(step.padded.shape)
+        pad_top, pad_left = self._pad_offsets()
         background = np.full(step.padded.shape, "white", dtype=object)
         background[:pad_top, :] = background[pad_top + self.image.shape[0]:, :] = "#eeeeee"
         background[:, :pad_left] = background[:, pad_left + self.image.shape[1]:] = "#eeeeee"
@@ -149,7 +149,8 @@ class SlidingWindowStepper(widgets.VBox):
         out_background[row, col] = "#ffe08a"
         self.output_view.value = _table(self.feature_map, out_background, ".3g", blank=done)
 
-    def _pad_offsets(self, padded_shape: tuple[int, int]) -> tuple[int, int]:
+    def _pad_offsets(self) -> tuple[int, int]:
+        """Zero rows above and zero columns left of the image (gray in the input table)."""
         return (pad_amounts(self.image.shape[0], self.kernel.shape[0], self.stride.value, self.padding.value)[0],
                 pad_amounts(self.image.shape[1], self.kernel.shape[1], self.stride.value, self.padding.value)[0])
 
@@ -303,21 +304,22 @@ def kernel_explorer(images: Mapping[str, np.ndarray], preset: str = "sobel_x") -
 # --------------------------------------------------------------------------- filter bank
 
 
-_TILE_WIDTH = 160  # pixels per feature map in the bank: eight of them fit two rows of a notebook
+_TILE_WIDTH = 128  # pixels per feature map in the bank: eight of them fit two rows of a notebook
 
 
-def _shrink(fmap: np.ndarray, width: int) -> np.ndarray:
-    """A map larger than ``width`` pixels, averaged down to it for display (the numbers stay in ``feature_maps``)."""
-    if max(fmap.shape) <= width:
-        return fmap
-    scale = width / max(fmap.shape)
-    size = (max(1, round(fmap.shape[1] * scale)), max(1, round(fmap.shape[0] * scale)))
-    return cv2.resize(fmap.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+def _shrink(image: np.ndarray, width: int) -> np.ndarray:
+    """A 2D image whose larger side exceeds ``width`` pixels, averaged down to it (others unchanged)."""
+    if max(image.shape) <= width:
+        return image
+    scale = width / max(image.shape)
+    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+    return cv2.resize(image.astype(np.float32), size, interpolation=cv2.INTER_AREA)
 
 
 class FilterBank(widgets.VBox):
     """Several kernels applied in ONE conv2d call, all feature maps side by side.
 
+    Images larger than 128 pixels are first averaged down to 128 (the size of a tile).
     Controls: ``source`` (which image), ``stride``. Outputs: ``views`` (one Image per
     kernel, in order), ``captions`` (HTML per kernel: its value range), ``info`` (the
     layer's output shape). ``feature_maps`` is the last ``(H_out, W_out, n_kernels)`` result.
@@ -329,7 +331,9 @@ class FilterBank(widgets.VBox):
         shapes = {np.shape(k) for k in kernels.values()}
         if len(shapes) != 1 or len(next(iter(shapes))) != 2:
             raise ValueError(f"a bank's kernels must all be 2D with one shape (one conv layer), got shapes {sorted(shapes)}")
-        self.images = {name: _gray_2d(image, name) for name, image in images.items()}
+        # the tiles are _TILE_WIDTH pixels wide: larger images are averaged down to that first,
+        # which keeps an update of eight maps within the 30 ms a slider needs to feel live
+        self.images = {name: _shrink(_gray_2d(image, name), _TILE_WIDTH) for name, image in images.items()}
         self.names = list(kernels)
         # (K, K) each -> (K, K, 1, n): the weights of one conv layer with n filters
         self.weights = np.stack([np.asarray(k, dtype=np.float32) for k in kernels.values()], axis=-1)[:, :, np.newaxis, :]
@@ -349,10 +353,10 @@ class FilterBank(widgets.VBox):
     def _update(self, change=None) -> None:
         image = self.images[self.source.value]
         self.feature_maps = conv2d(image[..., np.newaxis], self.weights, stride=self.stride.value, padding="same")
-        zoom = max(1, _TILE_WIDTH // max(image.shape)) * self.stride.value
+        zoom = max(1, round(_TILE_WIDTH / max(image.shape))) * self.stride.value
         for index, (view, caption) in enumerate(zip(self.views, self.captions)):
             fmap = self.feature_maps[..., index]
-            view.value = _map_png(_shrink(fmap, _TILE_WIDTH), zoom)
+            view.value = _map_png(fmap, zoom)
             caption.value = f"<small>[{fmap.min():.3g}, {fmap.max():.3g}]</small>"
         self.info.value = (f"{tr('one conv layer', 'un strat de convoluție')}: "
                            f"{tr('input', 'intrare')} {image.shape[0]}x{image.shape[1]}x1, "

@@ -140,6 +140,7 @@ class DropoutExplorer(widgets.VBox):
         self.mean_image = widgets.Image(format="png")
         self.info = widgets.HTML()
         self.output = self.image.copy()
+        self.mask = np.ones(self.image.shape, dtype=bool)  # True: kept by the last mask
         self.draws = 0
         self.running_sum = np.zeros_like(self.image)
         self.rate.observe(self._restart, names="value")
@@ -172,13 +173,13 @@ class DropoutExplorer(widgets.VBox):
         """Apply ``count`` new dropout masks (training mode); show the last output and the running mean."""
         rate = check_rate(self.rate.value)
         for _ in range(count):
-            keep = dropout_mask(self.image.shape, rate, self.rng)
-            self.output = np.where(keep, self.image / (1.0 - rate), 0.0)
+            self.mask = dropout_mask(self.image.shape, rate, self.rng)
+            self.output = np.where(self.mask, self.image / (1.0 - rate), 0.0)
             self.running_sum += self.output
             self.draws += 1
         self.output_image.value = self._png(self.output)
         self.mean_image.value = self._png(self.running_mean)
-        dropped = float((self.output == 0).mean() - (self.image == 0).mean())
+        dropped = 1.0 - float(self.mask.mean())
         error = float(np.abs(self.running_mean - self.image).mean())
         self.info.value = tr(
             f"rate {rate:.2f}: survivors × 1/(1 − {rate:.2f}) = <b>×{1 / (1 - rate):.2f}</b>; this mask dropped "

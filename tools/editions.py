@@ -13,7 +13,8 @@ switches the ``language`` cell to ``set_language("<lang>")``; every other cell i
 ``raise NotImplementedError()``, hidden tests are removed, outputs cleared, graded cells
 locked and checksummed. It works in an nbgrader course directory under build/
 (``build/nbgrader[/<lang>]``: ``source/<lesson>/<lesson>.ipynb``, ``release/...``, gradebook),
-which the instructor can keep using for ``nbgrader autograde``. Nothing is written into
+configured by the repository's nbgrader_config.py, which the instructor keeps using for
+``nbgrader autograde`` (see tools/grading.py and docs/instructor_guide.md). Nothing is written into
 lessons/. Give lesson names (e.g. ``01_images_bgr_rgb``) to build only those.
 """
 
@@ -96,22 +97,39 @@ def build_language_editions(lang: str, out_dir: Path, names: Sequence[str] = (),
     return written
 
 
-def _nbgrader_api(course_dir: Path):
-    """nbgrader's Python API on ``course_dir``, configured here rather than from any nbgrader_config.py."""
-    from nbgrader.apps import NbGraderAPI
+NBGRADER_CONFIG = PROJECT_ROOT / "nbgrader_config.py"
+
+
+def course_config(course_dir: Path | None = None):
+    """The course's nbgrader configuration (nbgrader_config.py), pointed at ``course_dir`` when given."""
     from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = Config()
+    if NBGRADER_CONFIG.exists():
+        config.merge(PyFileConfigLoader(NBGRADER_CONFIG.name, str(NBGRADER_CONFIG.parent)).load_config())
+    if course_dir is not None:
+        course_dir = Path(course_dir).resolve()
+        config.CourseDirectory.root = str(course_dir)
+        config.CourseDirectory.db_url = f"sqlite:///{course_dir / 'gradebook.db'}"
+    return config
+
+
+def default_course_dir() -> Path:
+    """The course directory that nbgrader_config.py names (build/nbgrader unless FACEEXPR_COURSE_DIR says otherwise)."""
+    return Path(course_config().CourseDirectory.get("root", PROJECT_ROOT / "build" / "nbgrader"))
+
+
+def _nbgrader_api(course_dir: Path):
+    """nbgrader's Python API on ``course_dir`` with the course's configuration (nbgrader_config.py)."""
+    from nbgrader.apps import NbGraderAPI
 
     # A new gradebook runs the `alembic` command: make the one beside this Python findable
     # when the virtual environment is used without being activated (.venv/bin/python ...).
     scripts = str(Path(sys.executable).parent)
     if scripts not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
-
-    config = Config()
-    config.CourseDirectory.root = str(course_dir)
-    config.CourseDirectory.db_url = f"sqlite:///{course_dir / 'gradebook.db'}"
-    config.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__"]
-    return NbGraderAPI(config=config)
+    return NbGraderAPI(config=course_config(course_dir))
 
 
 def build_student_editions(out_dir: Path, names: Sequence[str] = (), lang: str | None = None,
@@ -122,7 +140,7 @@ def build_student_editions(out_dir: Path, names: Sequence[str] = (), lang: str |
     ``out_dir/<lang>/<lesson>/``. Returns the written student notebooks.
     """
     out_dir = Path(out_dir) / lang if lang else Path(out_dir)
-    course_dir = Path(course_dir) if course_dir else PROJECT_ROOT / "build" / "nbgrader" / (lang or "")
+    course_dir = Path(course_dir) if course_dir else default_course_dir() / (lang or "")
     course_dir = course_dir.resolve()
     _refuse_lessons_dir(out_dir, course_dir)
     api = _nbgrader_api(course_dir)

@@ -110,6 +110,21 @@ def per_class_metrics(matrix: np.ndarray) -> ClassMetrics:
     return ClassMetrics(precision, recall, f1, actual.astype(np.int64))
 
 
+def confident_mistakes(labels: np.ndarray, probabilities: np.ndarray, count: int = 12) -> np.ndarray:
+    """Indices of the (at most ``count``) wrong predictions the model was surest of, surest first.
+
+    These are the most instructive errors: often a mislabelled face, an ambiguous one, or a
+    pattern the model learned wrongly (e.g. 'open mouth' = surprise).
+    """
+    labels, probabilities = np.asarray(labels), np.asarray(probabilities)
+    if probabilities.ndim != 2 or len(probabilities) != len(labels):
+        raise ValueError(f"expected probabilities (N, K) for N labels, got {probabilities.shape} for {len(labels)} labels")
+    predicted = probabilities.argmax(axis=1)
+    wrong = np.flatnonzero(predicted != labels)
+    confidence = probabilities[wrong, predicted[wrong]]
+    return wrong[np.argsort(-confidence, kind="stable")][:max(0, int(count))]
+
+
 # --------------------------------------------------------------------------- evaluating a model
 
 

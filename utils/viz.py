@@ -327,3 +327,119 @@ def compare_training_curves(histories: Mapping[str, Mapping[str, Sequence[float]
     axes[0][0].legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+# --------------------------------------------------------------------------- the full model (lesson 04)
+
+
+def confusion_heatmap(matrix: np.ndarray, *, normalize: bool = True, title: str | None = None, size: float = 5.2) -> Figure:
+    """The confusion matrix as a heatmap: rows = true emotion, columns = predicted emotion.
+
+    ``normalize=True`` colours each cell by its share of the row (the row's recall on the
+    diagonal), so rare classes are as readable as common ones; every cell shows that
+    percentage and the raw count below it.
+    """
+    matrix = np.asarray(matrix)
+    k = len(EMOTIONS)
+    if matrix.shape != (k, k):
+        raise ValueError(f"expected a {k}x{k} confusion matrix (one row and column per emotion), got shape {matrix.shape}")
+    rows = matrix.sum(axis=1, keepdims=True)
+    shares = np.divide(matrix, rows, out=np.zeros(matrix.shape, float), where=rows > 0)
+    values = shares if normalize else matrix.astype(float)
+    fig, ax = plt.subplots(figsize=(size + 0.8, size))
+    image = ax.imshow(values, cmap="Blues", vmin=0, vmax=1 if normalize else max(1.0, values.max()))
+    for (i, j), count in np.ndenumerate(matrix):
+        text = f"{100 * shares[i, j]:.0f}%\n{count}" if normalize else f"{count}"
+        dark = values[i, j] > 0.55 * (1 if normalize else max(1.0, values.max()))
+        ax.text(j, i, text, ha="center", va="center", fontsize=7.5, color="white" if dark else "black")
+    names = [emotion_name(i) for i in range(k)]
+    ax.set_xticks(range(k), names, rotation=45, ha="right")
+    ax.set_yticks(range(k), names)
+    ax.set_xlabel(tr("predicted emotion", "emoția prezisă"))
+    ax.set_ylabel(tr("true emotion", "emoția adevărată"))
+    ax.set_title(title or (tr("Confusion matrix (share of each true emotion)", "Matricea de confuzie (procent din fiecare emoție adevărată)")
+                           if normalize else tr("Confusion matrix (counts)", "Matricea de confuzie (număr de imagini)")), fontsize=10)
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    fig.tight_layout()
+    return fig
+
+
+def probability_bars(probabilities: np.ndarray, titles: Sequence[str] | None = None, *, true_labels: Sequence[int] | None = None,
+                     size: float = 2.9) -> Figure:
+    """One horizontal bar chart of the 7 emotion probabilities per face (``(7,)`` or ``(N, 7)``).
+
+    The most probable emotion is drawn in a strong colour; ``true_labels`` (optional) marks
+    each face's true emotion with a frame.
+    """
+    probabilities = np.atleast_2d(np.asarray(probabilities, dtype=np.float64))
+    if probabilities.ndim != 2 or probabilities.shape[1] != len(EMOTIONS) or len(probabilities) == 0:
+        raise ValueError(f"expected probabilities of shape (7,) or (N, 7), got {np.shape(probabilities)}")
+    if titles is not None and len(titles) != len(probabilities):
+        raise ValueError(f"got {len(probabilities)} faces but {len(titles)} titles")
+    count = len(probabilities)
+    fig, axes = plt.subplots(1, count, figsize=(size * count, 2.5), squeeze=False)
+    names = [emotion_name(i) for i in range(len(EMOTIONS))]
+    for index, (ax, row) in enumerate(zip(axes[0], probabilities)):
+        colours = ["#C44E52" if i == row.argmax() else "#9DB4D6" for i in range(len(row))]
+        bars = ax.barh(range(len(row)), row, color=colours)
+        if true_labels is not None:
+            bars[int(true_labels[index])].set_edgecolor("black")
+            bars[int(true_labels[index])].set_linewidth(1.5)
+        for position, value in enumerate(row):
+            ax.text(min(value + 0.02, 0.8), position, f"{100 * value:.0f}%", va="center", fontsize=7.5)
+        ax.set_yticks(range(len(row)), names if index == 0 else [""] * len(row), fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1)
+        ax.set_xticks([0, 0.5, 1])
+        ax.tick_params(axis="x", labelsize=7)
+        ax.spines[["top", "right"]].set_visible(False)
+        if titles is not None:
+            ax.set_title(titles[index], fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def mistakes_gallery(images: np.ndarray, labels: np.ndarray, probabilities: np.ndarray, indices: Sequence[int], *,
+                     ncols: int = 6, size: float = 1.7) -> Figure:
+    """The faces at ``indices``, each titled with its true emotion and the model's (wrong) answer and confidence."""
+    indices = list(indices)
+    if not indices:
+        raise ValueError("no faces to show: the list of mistakes is empty")
+    titles = []
+    for i in indices:
+        predicted = int(np.argmax(probabilities[i]))
+        titles.append(f"{tr('true', 'adevărat')}: {emotion_name(int(labels[i]))}\n"
+                      f"{tr('model', 'model')}: {emotion_name(predicted)} {100 * probabilities[i][predicted]:.0f}%")
+    ncols = min(ncols, len(indices))
+    fig = show_images([images[i] for i in indices], titles, ncols=ncols, size=size)
+    for ax in fig.axes:
+        ax.title.set_fontsize(8)
+    return fig
+
+
+def show_filters(kernels: np.ndarray, *, ncols: int = 8, size: float = 0.95, title: str | None = None) -> Figure:
+    """First-layer filters as small images: ``(K, K, C)`` or Keras's ``(K, K, 1, C)``.
+
+    Each filter has its own symmetric colour scale: red = positive weight, blue = negative,
+    white = 0, so a filter that subtracts the left from the right shows blue | red.
+    """
+    kernels = np.asarray(kernels, dtype=np.float64)
+    if kernels.ndim == 4 and kernels.shape[2] == 1:
+        kernels = kernels[:, :, 0, :]
+    if kernels.ndim != 3:
+        raise ValueError(f"expected kernels of shape (K, K, C) or (K, K, 1, C), got {kernels.shape}")
+    count = kernels.shape[-1]
+    ncols = min(ncols, count)
+    nrows = -(-count // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.4 if title else 0.1)), squeeze=False)
+    for index, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if index < count:
+            kernel = kernels[..., index]
+            bound = float(np.abs(kernel).max()) or 1.0
+            ax.imshow(kernel, cmap="coolwarm", vmin=-bound, vmax=bound)
+            ax.set_title(str(index), fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig

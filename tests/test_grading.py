@@ -1,0 +1,171 @@
+"""The instructor's nbgrader round trip, end to end, on every lesson in lessons/.
+
+In a temporary course directory (the repository's nbgrader_config.py, pointed there with
+FACEEXPR_COURSE_DIR): release the student editions (tools/grading.py release = nbgrader
+generate_assignment), hand in two submissions per lesson -- ``untouched`` (the student edition
+as released) and ``solver`` (the student edition with every solution cell filled in from the
+instructor's source) -- then run the plain nbgrader commands autograde, generate_feedback and
+export, and check the gradebook and the grades CSV: 0 for the untouched edition, full marks
+for the solved one.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+
+import nbformat
+import pytest
+
+from conftest import PROJECT_ROOT, record_timing
+from lesson_files import lesson_paths, read
+
+sys.path.insert(0, str(PROJECT_ROOT / "tools"))
+import grading  # noqa: E402
+
+pytestmark = pytest.mark.grading
+
+LESSONS = lesson_paths()
+ids = [p.stem for p in LESSONS]
+STUDENTS = ("untouched", "solver")
+_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
+
+
+def nbgrader_meta(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def autograded_points(notebook) -> float:
+    """The points nbgrader's autograder can award: graded cells that are not answers written by hand."""
+    return sum(float(nbgrader_meta(c).get("points", 0)) for c in notebook.cells
+               if nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution"))
+
+
+def solved(student_edition, source):
+    """The student edition with every solution cell's code taken from the source, markers dropped."""
+    solutions = {nbgrader_meta(c)["grade_id"]: c.source for c in source.cells
+                 if c.cell_type == "code" and nbgrader_meta(c).get("solution")}
+    notebook = nbformat.from_dict(student_edition)
+    filled = 0
+    for cell in notebook.cells:
+        grade_id = nbgrader_meta(cell).get("grade_id")
+        if cell.cell_type == "code" and nbgrader_meta(cell).get("solution") and grade_id in solutions:
+            cell.source = "\n".join(line for line in solutions[grade_id].splitlines() if not _MARKERS.match(line))
+            filled += 1
+    assert filled == len(solutions) > 0, "every solution cell of the source is in the student edition"
+    return notebook
+
+
+def region_lines(notebook, begin: str, end: str) -> set[str]:
+    """Non-trivial code lines inside ``begin``/``end`` regions that appear nowhere else in the notebook."""
+    inside_lines, outside_lines = set(), set()
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        inside = False
+        for line in cell.source.splitlines():
+            stripped = line.strip()
+            if begin in line:
+                inside = True
+            elif end in line:
+                inside = False
+            else:
+                (inside_lines if inside else outside_lines).add(stripped)
+    return {line for line in inside_lines - outside_lines
+            if len(line) >= 8 and not line.startswith("#") and line not in ("pass", "return None")}
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """One full round trip for all lessons; the tests below read what it left behind."""
+    root = tmp_path_factory.mktemp("course")
+    start = time.perf_counter()
+    editions = grading.release(ids, course=root, out=root / "student")
+    assert [p.stem for p in editions] == ids
+    for source_path, edition_path in zip(LESSONS, editions):
+        lesson = source_path.stem
+        submissions = {"untouched": read(edition_path), "solver": solved(read(edition_path), read(source_path))}
+        for student, notebook in submissions.items():
+            folder = root / "submitted" / student / lesson
+            folder.mkdir(parents=True)
+            nbformat.write(notebook, folder / source_path.name)
+    for lesson in ids:
+        grading.autograde(lesson, course=root)
+        grading.feedback(lesson, course=root)
+    grades = grading.export(root / "grades.csv", course=root)
+    record_timing(f"nbgrader round trip: {len(ids)} lessons x {len(STUDENTS)} submissions", time.perf_counter() - start)
+    return root
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=ids)
+def test_student_edition_hides_solutions_and_hidden_tests(course, path):
+    source, edition = read(path), read(course / "release" / path.stem / path.name)
+    text = "\n".join(c.source for c in edition.cells)
+    for begin, end in [("### BEGIN SOLUTION", "### END SOLUTION"), ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")]:
+        assert begin not in text and end not in text
+        secret = region_lines(source, begin, end)
+        assert secret, f"{path.name} has no {begin} regions"
+        leaked = secret & {line.strip() for line in text.splitlines()}
+        assert not leaked, f"{path.name}: the student edition shows {sorted(leaked)[:3]}"
+    assert all(c.outputs == [] for c in edition.cells if c.cell_type == "code")
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=ids)
+def test_autograde_scores_untouched_zero_and_solved_full(course, path):
+    from nbgrader.api import Gradebook
+
+    lesson, total = path.stem, autograded_points(read(path))
+    assert total > 0
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        untouched = gradebook.find_submission(lesson, "untouched")
+        solver = gradebook.find_submission(lesson, "solver")
+        assert untouched.max_score == solver.max_score == total
+        assert untouched.score == 0, "an untouched student edition earns nothing"
+        assert solver.score == total, [(g.name, g.score, g.max_score) for g in solver.grades if g.score != g.max_score]
+    for student in STUDENTS:
+        graded = read(course / "autograded" / student / lesson / path.name)
+        errors = {c.metadata["nbgrader"]["grade_id"] for c in graded.cells if c.cell_type == "code"
+                  and nbgrader_meta(c).get("grade") and any(o.output_type == "error" for o in c.outputs)}
+        graded_ids = {nbgrader_meta(c)["grade_id"] for c in graded.cells if nbgrader_meta(c).get("grade")}
+        # Hidden tests ran at autograding: they are back in the graded copy.
+        assert "### BEGIN HIDDEN TESTS" in "\n".join(c.source for c in graded.cells)
+        assert errors == (graded_ids if student == "untouched" else set()), f"{student}: failing graded cells {sorted(errors)}"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=ids)
+def test_feedback_html_for_every_submission(course, path):
+    for student in STUDENTS:
+        page = course / "feedback" / student / path.stem / f"{path.stem}.html"
+        assert page.exists(), f"no feedback for {student}"
+        html = page.read_text()
+        assert "<html" in html.lower() and path.stem in html
+    total = autograded_points(read(path))
+    solver_html = (course / "feedback" / "solver" / path.stem / f"{path.stem}.html").read_text()
+    assert re.search(rf"Score:\s*{total:g}(\.0)?\s*/\s*{total:g}", solver_html), "the solved feedback reports full marks"
+
+
+def test_grades_csv_full_versus_zero(course):
+    rows = grading.read_grades(course / "grades.csv")
+    got = {(row["assignment"], row["student_id"]): (float(row["score"]), float(row["max_score"])) for row in rows}
+    expected = {}
+    for path in LESSONS:
+        total = autograded_points(read(path))
+        expected[(path.stem, "untouched")] = (0.0, total)
+        expected[(path.stem, "solver")] = (total, total)
+    assert got == expected
+
+
+def test_command_line_refuses_an_unknown_lesson(tmp_path, capsys):
+    assert grading.main(["--course-dir", str(tmp_path), "release", "99_nothing"]) == 1
+    assert "no lesson named" in capsys.readouterr().err
+
+
+def test_plain_nbgrader_from_the_repository_root_uses_the_course_config(tmp_path):
+    """`nbgrader` typed in the repository root reads nbgrader_config.py: its gradebook lands in the course directory."""
+    config = grading.editions.course_config()
+    assert config.Execute.timeout >= 600, "lesson 04 trains a network: nbgrader's default of 30 s per cell is too short"
+    assert config.CourseDirectory.course_id == "faceexpr"
+    grading.run_nbgrader("db", "student", "add", "ada", "--last-name=Lovelace", course_dir=tmp_path)
+    assert (tmp_path / "gradebook.db").exists()
+    assert "ada" in grading.run_nbgrader("db", "student", "list", course_dir=tmp_path)

@@ -1,0 +1,221 @@
+"""Looking inside the course's CNN: feature maps of any layer, and Grad-CAM heatmaps.
+
+- :func:`feature_layer_names` the layers whose outputs are worth showing: for every
+  convolution, its rectified output (the ReLU after it, which the next layer reads)
+- :func:`feature_maps`        one forward pass that returns the maps of several layers at once
+- :func:`grad_cam`            which regions of a face drove the score of an emotion
+  (Selvaraju et al., 2017, "Grad-CAM: Visual Explanations from Deep Networks via
+  Gradient-based Localization"), as a heatmap in [0, 1] at the input's 48x48
+- :func:`overlay_heatmap`     a heatmap laid over a grayscale face, in colour, for display
+
+Grad-CAM in four steps, for a face, a class ``c`` and a layer with maps ``A^k`` (``k`` the channel):
+
+1. the class score ``y_c`` is the logit of ``c`` (before softmax: the softmax would couple
+   every class to every other and saturate near probability 1);
+2. the gradient ``dy_c / dA^k`` says, for every cell of every map, how much the score rises
+   when that cell does;
+3. its average over the cells is the weight of channel ``k``: ``alpha_k = mean_ij dy_c / dA^k_ij``;
+4. the heatmap is ``ReLU(sum_k alpha_k A^k)`` (only evidence *for* the class), scaled to
+   [0, 1] and resized from the layer's resolution (3x3 .. 48x48) to 48x48.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Sequence
+
+import cv2
+import numpy as np
+
+from utils.models import NUM_CLASSES, preprocess
+
+_ACTIVATIONS = ("ReLU", "Activation", "LeakyReLU", "ELU")
+_CONVOLUTIONS = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D")
+_SUBMODELS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _kind(layer) -> str:
+    return type(layer).__name__
+
+
+def _is_map_layer(layer) -> bool:
+    """True for layers that output a batch of 2D feature maps ``(N, H, W, C)``."""
+    shape = getattr(layer, "output", None)
+    shape = getattr(shape, "shape", None)
+    return shape is not None and len(shape) == 4
+
+
+def conv_layer_names(model) -> list[str]:
+    """The names of the model's convolution layers, input to output."""
+    return [layer.name for layer in model.layers if _kind(layer) in _CONVOLUTIONS]
+
+
+def feature_layer_names(model) -> list[str]:
+    """For every convolution, the layer whose output to show: the ReLU that follows it (the
+    rectified maps the next layer reads) when there is one before the next convolution or
+    pooling, else the convolution itself. Input to output.
+    """
+    layers = model.layers
+    names = []
+    for index, layer in enumerate(layers):
+        if _kind(layer) not in _CONVOLUTIONS:
+            continue
+        chosen = layer.name
+        for later in layers[index + 1:]:
+            if _kind(later) in _CONVOLUTIONS or "Pooling" in _kind(later) or not _is_map_layer(later):
+                break
+            if _kind(later) in _ACTIVATIONS:
+                chosen = later.name
+        names.append(chosen)
+    if not names:
+        raise ValueError(f"model {model.name!r} has no convolution layer: there are no feature maps to show")
+    return names
+
+
+def default_cam_layer(model) -> str:
+    """Grad-CAM's usual layer: the last convolution's rectified output (the most abstract maps)."""
+    return feature_layer_names(model)[-1]
+
+
+def _check_layer(model, name: str):
+    try:
+        layer = model.get_layer(name)
+    except ValueError:
+        raise ValueError(
+            f"model {model.name!r} has no layer {name!r}; layers with feature maps: {feature_layer_names(model)}"
+        ) from None
+    if not _is_map_layer(layer):
+        raise ValueError(
+            f"layer {name!r} outputs shape {tuple(layer.output.shape)}, not feature maps (N, H, W, C); "
+            f"choose one of {feature_layer_names(model)}"
+        )
+    return layer
+
+
+def _submodel(model, outputs: tuple[str, ...], with_logits: bool):
+    """A Keras model from the same input to the named layers' outputs (+ the classifier's input), cached."""
+    import keras
+
+    cache = _SUBMODELS.setdefault(model, {})
+    key = (outputs, with_logits)
+    if key not in cache:
+        tensors = [model.get_layer(name).output for name in outputs]
+        if with_logits:
+            tensors.append(model.layers[-1].input)
+        cache[key] = keras.Model(model.input, tensors, name=f"{model.name}_inside")
+    return cache[key]
+
+
+def feature_maps(model, face: np.ndarray, layer_names: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+    """The feature maps ``(H, W, C)`` of one face at every named layer (default: :func:`feature_layer_names`).
+
+    ``face`` is uint8 ``(48, 48[, 1])`` or float in [0, 1], as for :func:`utils.models.predict_proba`.
+    One forward pass in inference mode (dropout off) gives all of them.
+    """
+    x, _ = _as_batch(face)
+    if len(x) != 1:
+        raise ValueError(f"feature_maps takes one face, got {len(x)}; pass faces[i]")
+    names = tuple(layer_names) if layer_names is not None else tuple(feature_layer_names(model))
+    if not names:
+        raise ValueError("give at least one layer name")
+    for name in names:
+        _check_layer(model, name)
+    outputs = _submodel(model, names, with_logits=False)(x, training=False)
+    if len(names) == 1:
+        outputs = [outputs]
+    return {name: np.asarray(out)[0] for name, out in zip(names, outputs)}
+
+
+def _as_batch(faces: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Float32 faces ``(N, 48, 48, 1)`` in [0, 1], and whether a single face ``(48, 48[, 1])`` was given."""
+    faces = np.asarray(faces)
+    single = faces.ndim == 2 or (faces.ndim == 3 and faces.shape[-1] == 1 and faces.shape[0] != 1 and faces.shape[:2] == (48, 48))
+    return preprocess(faces[np.newaxis] if single and faces.ndim == 3 else faces), single
+
+
+def _logits(features, classifier):
+    """The class scores before softmax, from the last dense layer's input and weights."""
+    import keras
+
+    if _kind(classifier) != "Dense":
+        raise ValueError(f"the model's last layer is a {_kind(classifier)}, not the Dense softmax layer Grad-CAM needs")
+    kernel, bias = classifier.kernel, classifier.bias
+    logits = keras.ops.matmul(features, kernel)
+    return logits + bias if bias is not None else logits
+
+
+def grad_cam(model, faces: np.ndarray, class_index: int | Sequence[int] | None = None, *,
+             layer_name: str | None = None) -> np.ndarray:
+    """Grad-CAM heatmaps: float32 in [0, 1], ``(48, 48)`` for one face or ``(N, 48, 48)`` for a batch.
+
+    ``class_index``: the emotion to explain, one for all faces or one per face (default: each
+    face's predicted class). ``layer_name``: the layer whose maps are weighted (default:
+    :func:`default_cam_layer`). A heatmap is all zeros when nothing in the layer speaks for
+    the class. Raises ``ValueError`` for a bad layer, class or face shape.
+    """
+    import tensorflow as tf
+
+    x, single = _as_batch(faces)
+    if len(x) == 0:
+        raise ValueError("grad_cam needs at least one face")
+    name = layer_name if layer_name is not None else default_cam_layer(model)
+    _check_layer(model, name)
+    inside = _submodel(model, (name,), with_logits=True)
+    classifier = model.layers[-1]
+    with tf.GradientTape() as tape:
+        maps, features = inside(tf.constant(x), training=False)
+        tape.watch(maps)
+        logits = _logits(features, classifier)
+        if class_index is None:
+            classes = tf.argmax(logits, axis=1, output_type=tf.int32)
+        else:
+            classes = np.broadcast_to(np.asarray(class_index), (len(x),)).astype(np.int64)
+            if not np.issubdtype(np.asarray(class_index).dtype, np.integer) or classes.min() < 0 or classes.max() >= NUM_CLASSES:
+                raise ValueError(f"class_index must be an integer 0..{NUM_CLASSES - 1} (or one per face), got {class_index!r}")
+            classes = tf.constant(classes.astype(np.int32))
+        scores = tf.gather(logits, classes, axis=1, batch_dims=1)
+    gradients = tape.gradient(scores, maps).numpy()
+    maps = maps.numpy()
+    weights = gradients.mean(axis=(1, 2), keepdims=True)           # alpha_k: one weight per channel
+    cams = np.maximum((weights * maps).sum(axis=-1), 0.0)          # ReLU(sum_k alpha_k A^k)
+    heatmaps = np.stack([_to_unit_square(cam, x.shape[1:3]) for cam in cams])
+    return heatmaps[0] if single else heatmaps
+
+
+def _to_unit_square(cam: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize a coarse map to the input size (bilinear: each cell becomes a smooth blob) and scale to [0, 1]."""
+    cam = cv2.resize(cam.astype(np.float32), (size[1], size[0]), interpolation=cv2.INTER_LINEAR)
+    cam = np.maximum(cam, 0.0)
+    peak = float(cam.max())
+    if not np.isfinite(peak) or peak <= 1e-12:
+        return np.zeros(size, dtype=np.float32)
+    return (cam / peak).astype(np.float32)
+
+
+def overlay_heatmap(face: np.ndarray, heatmap: np.ndarray, *, alpha: float = 0.45, zoom: int = 1) -> np.ndarray:
+    """A uint8 RGB image: the grayscale face with the heatmap in colour on top (red = strong).
+
+    ``face``: uint8 or float in [0, 1], ``(H, W)`` or ``(H, W, 1)``; ``heatmap``: values in [0, 1]
+    of any size (it is resized to the face). ``zoom`` enlarges the result (nearest neighbour).
+    """
+    face = np.asarray(face)
+    if face.ndim == 3 and face.shape[2] == 1:
+        face = face[..., 0]
+    if face.ndim != 2:
+        raise ValueError(f"expected a grayscale face (H, W) or (H, W, 1), got shape {face.shape}")
+    if not 0 <= alpha <= 1:
+        raise ValueError(f"alpha (the heatmap's opacity) must lie in [0, 1], got {alpha}")
+    heatmap = np.asarray(heatmap, dtype=np.float32)
+    if heatmap.ndim != 2 or not np.isfinite(heatmap).all():
+        raise ValueError(f"expected a finite 2D heatmap, got shape {heatmap.shape}")
+    gray = face if face.dtype == np.uint8 else np.clip(np.round(face.astype(np.float32) * 255), 0, 255).astype(np.uint8)
+    heatmap = cv2.resize(np.clip(heatmap, 0, 1), (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR)
+    colour = cv2.applyColorMap(np.round(heatmap * 255).astype(np.uint8), cv2.COLORMAP_JET)
+    base = cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
+    blended = cv2.addWeighted(colour, alpha, base, 1 - alpha, 0)
+    if zoom > 1:
+        blended = cv2.resize(blended, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_NEAREST)
+    return cv2.cvtColor(blended, cv2.COLOR_BGR2RGB)
+
+
+__all__ = ["conv_layer_names", "default_cam_layer", "feature_layer_names", "feature_maps", "grad_cam", "overlay_heatmap"]

@@ -1,0 +1,231 @@
+"""Explorers for lesson 04: the trained network's feature maps, and your own photo through the model.
+
+- :class:`FeatureMapBrowser`  pick a layer (dropdown) and a channel (slider): the face, the
+  chosen feature map, and every channel of the layer as a grid (the chosen one framed)
+- :class:`PhotoPredictor`     upload a photo: faces boxed and numbered on it, one bar chart
+  of the 7 probabilities per face; any problem (not an image, too large, no face) is a
+  message in the widget, never a traceback
+
+Both keep their controls and outputs as attributes so that tests can drive them from Python
+(``browser.layer.value = ...``; ``predictor.analyse(data)`` or ``predictor.upload.value = ...``).
+"""
+
+from __future__ import annotations
+
+import datetime
+import html
+import io
+
+import cv2
+import ipywidgets as widgets
+import numpy as np
+
+from utils.explain import feature_layer_names, feature_maps
+from utils.i18n import tr
+from utils.images import ImageError, ImageTooLargeError, NoFaceFoundError, decode_image, draw_boxes, faces_from_photo
+from utils.models import predict_proba
+from utils.widgets.display import png_bytes, to_uint8
+from utils.widgets.images import jpeg_bytes
+
+#: Uploads larger than this are refused before decoding (phone photos are 2-10 MB).
+MAX_UPLOAD_BYTES = 25 * 1024 * 1024
+
+#: Photos are decoded with their longer side at most this many pixels: enough for faces of
+#: 48 px and more, and it keeps detection fast on a 24-megapixel photo.
+MAX_PHOTO_SIDE = 1280
+
+
+def _tile(maps: np.ndarray, selected: int, *, tile: int, columns: int) -> np.ndarray:
+    """Every channel of ``maps`` ``(H, W, C)`` as a grid of ``tile`` px squares (each on its own scale), ``selected`` framed."""
+    height, width, channels = maps.shape
+    rows = -(-channels // columns)
+    gap = 2
+    canvas = np.full((rows * (tile + gap) + gap, columns * (tile + gap) + gap, 3), 255, np.uint8)
+    for index in range(channels):
+        r, c = divmod(index, columns)
+        square = cv2.resize(to_uint8(maps[..., index], low=0.0 if maps.min() >= 0 else None),
+                            (tile, tile), interpolation=cv2.INTER_NEAREST)
+        top, left = gap + r * (tile + gap), gap + c * (tile + gap)
+        canvas[top:top + tile, left:left + tile] = square[..., np.newaxis]
+        if index == selected:
+            cv2.rectangle(canvas, (left - 2, top - 2), (left + tile + 1, top + tile + 1), (220, 30, 30), 2)
+    return canvas
+
+
+class FeatureMapBrowser(widgets.VBox):
+    """One face through the model: choose a layer and a channel and see its feature map.
+
+    The maps of every layer come from one forward pass made when the browser is built, so
+    moving a control only re-encodes small images. ``maps[name]`` holds each layer's
+    ``(H, W, C)`` array; ``image`` shows the face beside the chosen map, ``grid`` all channels.
+    """
+
+    def __init__(self, model, face: np.ndarray, *, layer_names: list[str] | None = None, size: int = 192):
+        self.size = size
+        self.face = np.asarray(face)
+        self.maps = feature_maps(model, face, layer_names or feature_layer_names(model))
+        options = [(f"{name}  {'x'.join(str(s) for s in m.shape)}", name) for name, m in self.maps.items()]
+        self.layer = widgets.Dropdown(options=options, value=options[0][1], description=tr("layer", "strat"),
+                                      layout={"width": "360px"})
+        self.channel = widgets.IntSlider(value=0, min=0, max=self.maps[options[0][1]].shape[-1] - 1,
+                                         description=tr("channel", "canal"), continuous_update=True)
+        self.image = widgets.Image(format="png")
+        self.grid = widgets.Image(format="png")
+        self.caption = widgets.HTML()
+        self.layer.observe(self._layer_changed, names="value")
+        self.channel.observe(self.update, names="value")
+        super().__init__([widgets.HBox([self.layer, self.channel]), self.image, self.caption,
+                          widgets.Label(tr("all channels of the layer (the chosen one framed in red):",
+                                           "toate canalele stratului (cel ales, încadrat cu roșu):")), self.grid])
+        self.update()
+
+    def _layer_changed(self, change=None) -> None:
+        channels = self.maps[self.layer.value].shape[-1]
+        # changing max may move value, which already triggers update; update once more anyway
+        self.channel.max = channels - 1
+        if self.channel.value > channels - 1:
+            self.channel.value = channels - 1
+        self.update()
+
+    def current_map(self) -> np.ndarray:
+        """The feature map shown now, ``(H, W)``."""
+        return self.maps[self.layer.value][..., self.channel.value]
+
+    def update(self, change=None) -> None:
+        maps = self.maps[self.layer.value]
+        fmap = self.current_map()
+        face = to_uint8(self.face.squeeze(), low=0, high=255 if self.face.dtype == np.uint8 else 1.0)
+        face = cv2.resize(face, (self.size, self.size), interpolation=cv2.INTER_NEAREST)
+        rectified = maps.min() >= 0
+        shown = cv2.resize(to_uint8(fmap, low=0.0 if rectified else None), (self.size, self.size), interpolation=cv2.INTER_NEAREST)
+        self.image.value = png_bytes(np.hstack([face, np.full((self.size, 8), 255, np.uint8), shown]))
+        columns = 16 if maps.shape[-1] > 64 else 8
+        tile = max(12, min(48, 640 // columns - 2))
+        self.grid.value = png_bytes(_tile(maps, self.channel.value, tile=tile, columns=columns))
+        zero = float((fmap <= 0).mean())
+        self.caption.value = tr(
+            f"<b>{self.layer.value}</b>, channel {self.channel.value} of {maps.shape[-1]}: a {fmap.shape[0]}x{fmap.shape[1]} map, "
+            f"values {fmap.min():.3g} .. {fmap.max():.3g} (black = {'0' if rectified else 'lowest'}, white = highest); "
+            f"{100 * zero:.0f}% of its cells are {'0 (ReLU)' if rectified else '<= 0'}.",
+            f"<b>{self.layer.value}</b>, canalul {self.channel.value} din {maps.shape[-1]}: o hartă de {fmap.shape[0]}x{fmap.shape[1]}, "
+            f"valori {fmap.min():.3g} .. {fmap.max():.3g} (negru = {'0' if rectified else 'cea mai mică'}, alb = cea mai mare); "
+            f"{100 * zero:.0f}% dintre celule sunt {'0 (ReLU)' if rectified else '<= 0'}.")
+
+
+class PhotoPredictor(widgets.VBox):
+    """Upload a photo; every face found is boxed, numbered and given its 7 emotion probabilities.
+
+    :meth:`analyse` does the work for raw file bytes (the upload button calls it); after it,
+    ``boxes`` and ``probabilities`` hold the result and ``status`` the message shown.
+    """
+
+    MAX_FACES = 6
+
+    def __init__(self, model, *, display_side: int = 420):
+        self.model = model
+        self.display_side = display_side
+        self.boxes: list = []
+        self.probabilities = np.zeros((0, 7), np.float32)
+        self.upload = widgets.FileUpload(accept="image/*", multiple=False,
+                                         description=tr("Upload a photo", "Încărcați o fotografie"),
+                                         layout={"width": "240px"})
+        self.status = widgets.HTML(tr("Choose a photo with one or more faces (JPEG or PNG).",
+                                      "Alegeți o fotografie cu una sau mai multe fețe (JPEG sau PNG)."))
+        self.photo_image = widgets.Image(format="jpeg")
+        self.bars_image = widgets.Image(format="png")
+        self.faces_image = widgets.Image(format="png")
+        self.upload.observe(self._uploaded, names="value")
+        super().__init__([self.upload, self.status, widgets.HBox([self.photo_image, widgets.VBox([
+            widgets.Label(tr("what the network sees (48x48), left to right:", "ce vede rețeaua (48x48), de la stânga la dreapta:")),
+            self.faces_image, self.bars_image])])])
+
+    def _uploaded(self, change) -> None:
+        files = change["new"]
+        if files:
+            entry = files[-1]
+            self.analyse(bytes(entry["content"]), name=str(entry.get("name", "")))
+
+    def _fail(self, message: str) -> None:
+        self.boxes, self.probabilities = [], np.zeros((0, 7), np.float32)
+        self.photo_image.value = b""
+        self.bars_image.value = b""
+        self.faces_image.value = b""
+        self.status.value = f"<b style='color:#b00'>{html.escape(message)}</b>"
+
+    def analyse(self, data: bytes, name: str = "") -> np.ndarray:
+        """Detect faces in the image file ``data``, predict each one, show the result; returns ``(N, 7)``."""
+        label = f"{name}: " if name else ""
+        try:
+            self._analyse(data, label)
+        except ImageTooLargeError as error:
+            self._fail(label + tr("Image too large. ", "Imagine prea mare. ") + str(error))
+        except NoFaceFoundError as error:
+            self._fail(label + tr("No face found. ", "Nicio față găsită. ") + str(error))
+        except ImageError as error:
+            self._fail(label + tr("Not a usable image. ", "Nu este o imagine utilizabilă. ") + str(error))
+        except Exception as error:  # never a traceback in the widget: say what happened
+            self._fail(label + tr("Something went wrong: ", "Ceva nu a mers: ") + f"{type(error).__name__}: {error}")
+        return self.probabilities
+
+    def _analyse(self, data: bytes, label: str) -> None:
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise ImageTooLargeError(tr(
+                f"The file is {len(data) / 2**20:.0f} MB; at most {MAX_UPLOAD_BYTES // 2**20} MB are accepted. Use a smaller photo.",
+                f"Fișierul are {len(data) / 2**20:.0f} MB; se acceptă cel mult {MAX_UPLOAD_BYTES // 2**20} MB. Folosiți o fotografie mai mică."))
+        photo = decode_image(data, max_side=MAX_PHOTO_SIDE)
+        found = faces_from_photo(photo)
+        boxes, faces = found.boxes[:self.MAX_FACES], found.faces[:self.MAX_FACES]
+        probabilities = predict_proba(self.model, faces)
+        photo_png = jpeg_bytes(self._boxed(photo, boxes), rgb=False)
+        bars_png = self._bars(faces, probabilities)
+        strip = np.hstack([np.pad(face[..., 0], ((0, 0), (0, 4)), constant_values=1.0) for face in faces])
+        self.boxes, self.probabilities = boxes, probabilities
+        self.photo_image.value = photo_png
+        self.bars_image.value = bars_png
+        self.faces_image.value = png_bytes(np.round(strip * 255).astype(np.uint8), zoom=2)
+        more = len(found.boxes) - len(boxes)
+        extra = tr(f" ({more} more not shown)", f" (încă {more} neafișate)") if more else ""
+        best = ", ".join(f"{i + 1}: {_name(int(p.argmax()))} {100 * p.max():.0f}%" for i, p in enumerate(probabilities))
+        self.status.value = html.escape(label) + tr(f"<b>{len(found.boxes)} face(s) found</b>{extra}. ",
+                                                    f"<b>fețe găsite: {len(found.boxes)}</b>{extra}. ") + best
+
+    def _boxed(self, photo_bgr: np.ndarray, boxes) -> np.ndarray:
+        scale = min(1.0, self.display_side / max(photo_bgr.shape[:2]))
+        small = cv2.resize(photo_bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else photo_bgr
+        thickness = max(2, int(round(max(small.shape[:2]) / 200)))
+        return draw_boxes(small, [b.scaled(scale) for b in boxes], color=(0, 220, 0), thickness=thickness, numbered=True)
+
+    @staticmethod
+    def _bars(faces: np.ndarray, probabilities: np.ndarray) -> bytes:
+        """One probability bar chart per face, as PNG bytes (drawn once per upload, not per slider move)."""
+        import matplotlib.pyplot as plt
+
+        from utils.viz import probability_bars
+
+        titles = [tr(f"face {i + 1}", f"fața {i + 1}") for i in range(len(faces))]
+        figure = probability_bars(probabilities, titles, size=2.3)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=90)
+        plt.close(figure)
+        return buffer.getvalue()
+
+    def upload_bytes(self, data: bytes, name: str = "photo.jpg") -> None:
+        """Put ``data`` in the upload control as a browser would (for tests and demos)."""
+        self.upload.value = ({"name": name, "type": "", "size": len(data), "content": memoryview(data),
+                              "last_modified": datetime.datetime.now(datetime.timezone.utc)},)
+
+
+def _name(label: int) -> str:
+    from utils.viz import emotion_name
+
+    return emotion_name(label)
+
+
+def feature_map_browser(model, face: np.ndarray) -> FeatureMapBrowser:
+    """Browse the feature maps of every convolution layer of ``model`` for one face."""
+    return FeatureMapBrowser(model, face)
+
+
+def photo_predictor(model) -> PhotoPredictor:
+    """An upload button: your photo -> faces -> the model's probabilities for each face."""
+    return PhotoPredictor(model)

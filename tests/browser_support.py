@@ -56,18 +56,23 @@ def launch_chromium(playwright, extra_args: tuple[str, ...] = ()):
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS + list(extra_args))
 
 
-def open_page(browser, url: str, *, viewport: dict, permissions: tuple[str, ...] = ()):
-    """A new context and page at ``url``; ``problems`` collects every console error and uncaught exception."""
+def open_page(browser, url: str, *, viewport: dict, permissions: tuple[str, ...] = (), routes: dict | None = None):
+    """A new context and page at ``url``; ``problems`` collects every console error, uncaught exception
+    and request that failed at the network level (an unreachable host, a refused connection).
+    ``routes`` maps URL patterns to Playwright route handlers, installed before the page loads."""
     context = browser.new_context(viewport=viewport, locale="en-US", permissions=list(permissions))
+    for pattern, handler in (routes or {}).items():
+        context.route(pattern, handler)
     page = context.new_page()
     problems: list[str] = []
     page.on("console", lambda message: message.type == "error" and problems.append(message.text))
     page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("requestfailed", lambda request: problems.append(f"request failed: {request.url} ({request.failure})"))
     page.goto(url)
     return context, page, problems
 
 
-def wait_until(page, function: str, timeout_ms: int, arg=None) -> None:
+def wait_until(page, function: str, timeout_ms: int = 60_000, arg=None) -> None:
     """Poll ``function`` (JavaScript) until it returns true. ``page.wait_for_function`` would need
     'unsafe-eval', which a page's Content-Security-Policy may rightly forbid."""
     deadline = time.monotonic() + timeout_ms / 1000
@@ -113,11 +118,12 @@ def _wait_for_http(url: str, process: subprocess.Popen, log: Path, timeout_s: fl
 
 
 @contextlib.contextmanager
-def jupyter_server(kind: str, home: Path, *arguments: str, timeout_s: float = 120) -> Iterator[tuple[str, str]]:
+def jupyter_server(kind: str, home: Path, *arguments: str, root_dir: Path = PROJECT_ROOT,
+                   timeout_s: float = 120) -> Iterator[tuple[str, str]]:
     """Start ``jupyter lab`` (kind="lab") or ``voila`` (kind="voila") on loopback; yield (base URL, token).
 
     JupyterLab gets a random token; Voila, which serves one read-only app, runs without one
-    (it only listens on 127.0.0.1). The server's log is ``home/<kind>.log``.
+    (it only listens on 127.0.0.1). Both run in ``root_dir``. The server's log is ``home/<kind>.log``.
     """
     port, token = free_port(), secrets.token_hex(16)
     environment = _isolated_environment(home)
@@ -125,7 +131,7 @@ def jupyter_server(kind: str, home: Path, *arguments: str, timeout_s: float = 12
     if kind == "lab":
         command = [sys.executable, "-m", "jupyterlab", *common, "--ip=127.0.0.1", "--allow-root",
                    "--ServerApp.open_browser=False", f"--IdentityProvider.token={token}",
-                   f"--ServerApp.root_dir={PROJECT_ROOT}", "--LabApp.expose_app_in_browser=True", *arguments]
+                   f"--ServerApp.root_dir={root_dir}", "--LabApp.expose_app_in_browser=True", *arguments]
         ready = f"http://127.0.0.1:{port}/api/status?token={token}"
     elif kind == "voila":
         command = [sys.executable, "-m", "voila", *common, "--Voila.ip=127.0.0.1", *arguments]
@@ -135,7 +141,7 @@ def jupyter_server(kind: str, home: Path, *arguments: str, timeout_s: float = 12
         raise ValueError(f"kind must be 'lab' or 'voila', got {kind!r}")
     log = home / f"{kind}.log"
     with open(log, "w") as output:
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
+        process = subprocess.Popen(command, cwd=root_dir, env=environment, stdout=output, stderr=subprocess.STDOUT,
                                    start_new_session=True)
     try:
         _wait_for_http(ready, process, log, timeout_s)

@@ -6,14 +6,12 @@ camera playing a video made from matplotlib's sample photo.
 
 Needs Debian's Chromium at /usr/bin/chromium (``apt-get install chromium``; Playwright's
 own browser download is not used). Without it these tests are skipped, except in CI
-(CI=true), where a missing browser is a failure.
+(CI=true), where a missing browser is a failure (tests/browser_support.py).
 """
 
 from __future__ import annotations
 
-import os
 import threading
-import time
 from pathlib import Path
 
 import cv2
@@ -22,6 +20,7 @@ import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
+from browser_support import launch_chromium, open_page, playwright_session, wait_until  # noqa: E402
 from utils.data import EMOTIONS  # noqa: E402
 from utils.images import sample_photo_path  # noqa: E402
 
@@ -30,27 +29,12 @@ pytestmark = [
     pytest.mark.webapp,
 ]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
 TIMEOUT_MS = 60_000  # a busy 2-core machine: the first prediction compiles the model's graph
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI must install it: apt-get install -y chromium; pip install -r requirements.txt)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
 def playwright():
-    if not CHROMIUM.exists():
-        _unavailable(f"no Chromium at {CHROMIUM}: install it with `apt-get install chromium` to run the browser tests")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright package is not installed (it is in requirements.txt)")
-    with sync_playwright() as playwright:
+    with playwright_session() as playwright:
         yield playwright
 
 
@@ -73,7 +57,7 @@ def server_url(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(playwright):
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    browser = launch_chromium(playwright)
     yield browser
     browser.close()
 
@@ -89,26 +73,6 @@ def write_y4m(path: Path, image_bgr: np.ndarray, frames: int = 10, fps: int = 10
         for _ in range(frames):
             video.write(b"FRAME\n" + planes)
     return path
-
-
-def open_page(browser, url: str, *, viewport: dict, permissions: tuple[str, ...] = ()):
-    context = browser.new_context(viewport=viewport, locale="en-US", permissions=list(permissions))
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.goto(url)
-    return context, page, problems
-
-
-def wait_until(page, function: str, timeout_ms: int = TIMEOUT_MS) -> None:
-    """Poll ``function`` (JavaScript) until it returns true; ``page.wait_for_function`` would need
-    'unsafe-eval', which the page's Content-Security-Policy rightly forbids."""
-    deadline = time.monotonic() + timeout_ms / 1000
-    while not page.evaluate(function):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_ms} ms waiting for {function}")
-        page.wait_for_timeout(100)
 
 
 def overlay_ink(page) -> int:
@@ -170,8 +134,8 @@ def test_a_file_that_is_not_an_image_shows_an_error(browser, server_url, tmp_pat
 
 def test_webcam_frames_get_predictions(playwright, server_url, tmp_path):
     video = write_y4m(tmp_path / "grace_hopper.y4m", cv2.imread(str(sample_photo_path())))
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS + [
-        "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={video}"])
+    browser = launch_chromium(playwright, ("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                                           f"--use-file-for-fake-video-capture={video}"))
     try:
         context, page, problems = open_page(browser, server_url, viewport={"width": 1024, "height": 900}, permissions=("camera",))
         page.click("#mode-camera")

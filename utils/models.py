@@ -383,6 +383,24 @@ def describe_architecture(architecture: Architecture | None = None) -> str:
     )
 
 
+def set_batch_norm_momentum(model, momentum: float) -> int:
+    """Set the momentum of every batch normalisation layer of ``model`` (before ``fit``); returns how many.
+
+    At prediction a batch-norm layer uses moving averages ``m <- momentum * m + (1 - momentum) * batch_mean``.
+    Keras's 0.99 averages over roughly the last 100 steps, too slow for a run of a few hundred
+    steps, whose predictions would then use statistics still close to their initial values;
+    0.9 averages over about 10 steps.
+    """
+    if not 0 <= momentum < 1:
+        raise ValueError(f"momentum must lie in [0, 1), got {momentum}")
+    changed = 0
+    for layer in model.layers:
+        if type(layer).__name__ == "BatchNormalization":
+            layer.momentum = float(momentum)
+            changed += 1
+    return changed
+
+
 def load_shipped_or(fallback_model, path: str | os.PathLike | None = None):
     """``(model, sentence)``: the shipped model when it loads, else ``fallback_model``; the sentence says which.
 
@@ -420,5 +438,5 @@ __all__: Sequence[str] = (
     "Architecture", "ModelError", "ParameterRow", "SHIPPED_MODEL_PATH", "SHIPPED_FLIP_TTA",
     "batchnorm_params", "build_emotion_cnn", "conv_params", "count_parameters", "dense_params",
     "describe_architecture", "load_model", "load_shipped_or", "multiply_adds_per_face", "parameter_table",
-    "predict_labels", "predict_proba", "preprocess", "save_model",
+    "predict_labels", "predict_proba", "preprocess", "save_model", "set_batch_norm_momentum",
 )

@@ -93,8 +93,16 @@ def test_grad_cam_argument_errors(tiny_model, faces):
         grad_cam(tiny_model, faces[0], layer_name="block9_relu1")
     with pytest.raises(ValueError, match="not feature maps"):
         grad_cam(tiny_model, faces[0], layer_name="global_average")
+    with pytest.raises(ValueError, match="one per face"):
+        grad_cam(tiny_model, faces[:2], [1, 2, 3])
     with pytest.raises(ValueError, match="48"):
         grad_cam(tiny_model, np.zeros((32, 32), np.uint8))
+
+
+def test_grad_cam_one_class_per_face_equals_one_call_per_face(tiny_model, faces):
+    together = grad_cam(tiny_model, faces[:3], [0, 3, 6])
+    for face, cls, heatmap in zip(faces[:3], [0, 3, 6], together):
+        assert np.allclose(grad_cam(tiny_model, face, cls), heatmap, atol=1e-5)
 
 
 def test_grad_cam_finds_the_region_that_carries_the_evidence(bright_or_dark_model):

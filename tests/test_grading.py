@@ -91,8 +91,10 @@ def course(tmp_path_factory):
             folder.mkdir(parents=True)
             nbformat.write(notebook, folder / source_path.name)
     for lesson in ids:
+        lesson_start = time.perf_counter()
         grading.autograde(lesson, course=root)
         grading.feedback(lesson, course=root)
+        record_timing(f"nbgrader autograde + feedback, {lesson} x {len(STUDENTS)} submissions", time.perf_counter() - lesson_start)
     grades = grading.export(root / "grades.csv", course=root)
     record_timing(f"nbgrader round trip: {len(ids)} lessons x {len(STUDENTS)} submissions", time.perf_counter() - start)
     return root

@@ -220,8 +220,8 @@ def save_screenshot(locator, name: str) -> Path:
     from PIL import Image  # comes with matplotlib
 
     image = Image.open(path).convert("RGB")
-    if image.width > 800:  # keep the repository light: 800 px wide is plenty for a README
-        image = image.resize((800, round(image.height * 800 / image.width)), Image.LANCZOS)
+    if image.width > 640:  # keep the repository light: 640 px wide is plenty for a README
+        image = image.resize((640, round(image.height * 640 / image.width)), Image.LANCZOS)
     # 256 colours are plenty for widgets on a white page and make the PNG several times smaller
     image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(path, optimize=True)
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":

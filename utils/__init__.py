@@ -9,6 +9,7 @@ Modules, one concern each (lessons -> utils, never the other way):
 - ``utils.models``     the course's CNN: builder, loading/saving, prediction
 - ``utils.training``   augmentation, class weights, schedules, run folders, callbacks
 - ``utils.train`` / ``utils.evaluate``  command lines for training and evaluating a model
+- ``utils.explain``    what a trained model looks at: feature maps, Grad-CAM
 - ``utils.viz``        plots (matplotlib)
 - ``utils.widgets``    interactive explorers (the only module that imports ipywidgets)
 - ``utils.i18n``       the course language (English / Romanian) for plot titles and labels

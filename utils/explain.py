@@ -153,33 +153,60 @@ def grad_cam(model, faces: np.ndarray, class_index: int | Sequence[int] | None =
     :func:`default_cam_layer`). A heatmap is all zeros when nothing in the layer speaks for
     the class. Raises ``ValueError`` for a bad layer, class or face shape.
     """
-    import tensorflow as tf
-
     x, single = _as_batch(faces)
     if len(x) == 0:
         raise ValueError("grad_cam needs at least one face")
     name = layer_name if layer_name is not None else default_cam_layer(model)
     _check_layer(model, name)
-    inside = _submodel(model, (name,), with_logits=True)
-    classifier = model.layers[-1]
-    with tf.GradientTape() as tape:
-        maps, features = inside(tf.constant(x), training=False)
-        tape.watch(maps)
-        logits = _logits(features, classifier)
-        if class_index is None:
-            classes = tf.argmax(logits, axis=1, output_type=tf.int32)
-        else:
-            classes = np.broadcast_to(np.asarray(class_index), (len(x),)).astype(np.int64)
-            if not np.issubdtype(np.asarray(class_index).dtype, np.integer) or classes.min() < 0 or classes.max() >= NUM_CLASSES:
-                raise ValueError(f"class_index must be an integer 0..{NUM_CLASSES - 1} (or one per face), got {class_index!r}")
-            classes = tf.constant(classes.astype(np.int32))
-        scores = tf.gather(logits, classes, axis=1, batch_dims=1)
-    gradients = tape.gradient(scores, maps).numpy()
-    maps = maps.numpy()
+    if class_index is None:
+        classes, use_predicted = np.zeros(len(x), np.int32), True
+    else:
+        requested = np.asarray(class_index)
+        if not np.issubdtype(requested.dtype, np.integer) or requested.min() < 0 or requested.max() >= NUM_CLASSES:
+            raise ValueError(f"class_index must be an integer 0..{NUM_CLASSES - 1} (or one per face), got {class_index!r}")
+        try:
+            classes = np.broadcast_to(requested, (len(x),)).astype(np.int32)
+        except ValueError:
+            raise ValueError(f"class_index must be one integer or one per face ({len(x)}), got shape {requested.shape}") from None
+        use_predicted = False
+    maps, gradients = _cam_gradients(model, name)(x, classes, use_predicted)
+    maps, gradients = maps.numpy(), gradients.numpy()
     weights = gradients.mean(axis=(1, 2), keepdims=True)           # alpha_k: one weight per channel
     cams = np.maximum((weights * maps).sum(axis=-1), 0.0)          # ReLU(sum_k alpha_k A^k)
     heatmaps = np.stack([_to_unit_square(cam, x.shape[1:3]) for cam in cams])
     return heatmaps[0] if single else heatmaps
+
+
+def _cam_gradients(model, name: str):
+    """A traced TensorFlow function: faces, classes -> (the layer's maps, d logit[class] / d maps), cached per model and layer.
+
+    Traced once: run eagerly, the tape would call the model layer by layer from Python,
+    several times slower for one face.
+    """
+    import tensorflow as tf
+
+    cache = _SUBMODELS.setdefault(model, {})
+    key = ("grad_cam", name)
+    if key not in cache:
+        inside = _submodel(model, (name,), with_logits=True)
+        classifier = model.layers[-1]
+        if _kind(classifier) != "Dense":
+            raise ValueError(f"the model's last layer is a {_kind(classifier)}, not the Dense softmax layer Grad-CAM needs")
+        signature = [tf.TensorSpec((None, *model.input_shape[1:]), tf.float32), tf.TensorSpec((None,), tf.int32),
+                     tf.TensorSpec((), tf.bool)]
+
+        @tf.function(input_signature=signature)
+        def gradients(x, classes, use_predicted):
+            with tf.GradientTape() as tape:
+                maps, features = inside(x, training=False)
+                tape.watch(maps)
+                logits = _logits(features, classifier)
+                chosen = tf.where(use_predicted, tf.argmax(logits, axis=1, output_type=tf.int32), classes)
+                scores = tf.gather(logits, chosen, axis=1, batch_dims=1)
+            return maps, tape.gradient(scores, maps)
+
+        cache[key] = gradients
+    return cache[key]
 
 
 def _to_unit_square(cam: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -35,11 +35,14 @@ MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 MAX_PHOTO_SIDE = 1280
 
 
-def _tile(maps: np.ndarray, selected: int, *, tile: int, columns: int) -> np.ndarray:
-    """Every channel of ``maps`` ``(H, W, C)`` as a grid of ``tile`` px squares (each on its own scale), ``selected`` framed."""
+_GAP = 2
+
+
+def _tile(maps: np.ndarray, *, tile: int, columns: int) -> np.ndarray:
+    """Every channel of ``maps`` ``(H, W, C)`` as a grid of ``tile`` px squares, each on its own scale (RGB)."""
     height, width, channels = maps.shape
     rows = -(-channels // columns)
-    gap = 2
+    gap = _GAP
     canvas = np.full((rows * (tile + gap) + gap, columns * (tile + gap) + gap, 3), 255, np.uint8)
     for index in range(channels):
         r, c = divmod(index, columns)
@@ -47,9 +50,16 @@ def _tile(maps: np.ndarray, selected: int, *, tile: int, columns: int) -> np.nda
                             (tile, tile), interpolation=cv2.INTER_NEAREST)
         top, left = gap + r * (tile + gap), gap + c * (tile + gap)
         canvas[top:top + tile, left:left + tile] = square[..., np.newaxis]
-        if index == selected:
-            cv2.rectangle(canvas, (left - 2, top - 2), (left + tile + 1, top + tile + 1), (220, 30, 30), 2)
     return canvas
+
+
+def _framed(canvas: np.ndarray, selected: int, *, tile: int, columns: int) -> np.ndarray:
+    """A copy of a :func:`_tile` grid with channel ``selected`` framed in red."""
+    framed = canvas.copy()
+    r, c = divmod(selected, columns)
+    top, left = _GAP + r * (tile + _GAP), _GAP + c * (tile + _GAP)
+    cv2.rectangle(framed, (left - 2, top - 2), (left + tile + 1, top + tile + 1), (220, 30, 30), 2)
+    return framed
 
 
 class FeatureMapBrowser(widgets.VBox):
@@ -64,6 +74,7 @@ class FeatureMapBrowser(widgets.VBox):
         self.size = size
         self.face = np.asarray(face)
         self.maps = feature_maps(model, face, layer_names or feature_layer_names(model))
+        self._grids: dict[str, tuple[np.ndarray, int, int]] = {}  # layer -> (unframed grid, tile, columns)
         options = [(f"{name}  {'x'.join(str(s) for s in m.shape)}", name) for name, m in self.maps.items()]
         self.layer = widgets.Dropdown(options=options, value=options[0][1], description=tr("layer", "strat"),
                                       layout={"width": "360px"})
@@ -99,9 +110,12 @@ class FeatureMapBrowser(widgets.VBox):
         rectified = maps.min() >= 0
         shown = cv2.resize(to_uint8(fmap, low=0.0 if rectified else None), (self.size, self.size), interpolation=cv2.INTER_NEAREST)
         self.image.value = png_bytes(np.hstack([face, np.full((self.size, 8), 255, np.uint8), shown]))
-        columns = 16 if maps.shape[-1] > 64 else 8
-        tile = max(12, min(48, 640 // columns - 2))
-        self.grid.value = png_bytes(_tile(maps, self.channel.value, tile=tile, columns=columns))
+        if self.layer.value not in self._grids:  # the grid of a layer is drawn once; moves only re-frame it
+            columns = 16 if maps.shape[-1] > 64 else 8
+            tile = max(12, min(48, 640 // columns - 2))
+            self._grids[self.layer.value] = (_tile(maps, tile=tile, columns=columns), tile, columns)
+        grid, tile, columns = self._grids[self.layer.value]
+        self.grid.value = png_bytes(_framed(grid, self.channel.value, tile=tile, columns=columns))
         zero = float((fmap <= 0).mean())
         self.caption.value = tr(
             f"<b>{self.layer.value}</b>, channel {self.channel.value} of {maps.shape[-1]}: a {fmap.shape[0]}x{fmap.shape[1]} map, "

@@ -213,27 +213,4 @@ def test_student_command_line_single_language(tmp_path):
     assert (tmp_path / "course" / "source" / lesson / f"{lesson}.ipynb").exists(), "the nbgrader course directory is kept"
 
 
-@pytest.mark.grading
-@pytest.mark.slow
-@pytest.mark.parametrize("path", [p for p in LESSONS if p.stem.startswith("01_")], ids=lambda p: p.stem)
-def test_autograde_round_trip(tmp_path, path):
-    """nbgrader autograde in the course directory the tool made: solutions score full marks, the blank edition 0."""
-    import shutil
-
-    from nbgrader.api import Gradebook
-
-    lesson, course = path.stem, tmp_path / "course"
-    [student_notebook] = editions.build_student_editions(tmp_path / "student", names=[lesson], course_dir=course)
-    for student, notebook in [("solver", path), ("blank", student_notebook)]:
-        folder = course / "submitted" / student / lesson
-        folder.mkdir(parents=True)
-        shutil.copy(notebook, folder / path.name)
-    api = editions._nbgrader_api(course)
-    for student in ("solver", "blank"):
-        result = api.autograde(lesson, student, force=True, create=True)
-        assert result["success"], result.get("error") or result.get("log")
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
-        solver, blank = (gradebook.find_submission(lesson, s) for s in ("solver", "blank"))
-        total = sum(c.metadata["nbgrader"]["points"] for c in read(path).cells if c.metadata.get("nbgrader", {}).get("grade"))
-        assert solver.max_score == total and solver.score == total, "the instructor's solutions pass every hidden test"
-        assert blank.score == 0
+# The autograde round trip of every lesson (untouched vs solved) lives in tests/test_grading.py.

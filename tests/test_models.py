@@ -49,7 +49,8 @@ def test_formulas_on_hand_worked_examples():
     TINY,
     Architecture(filters=(8, 16, 32), block_dropout=(0, 0, 0), head="flatten", convs_per_block=1, kernel_size=5),
     Architecture(filters=(8, 16), block_dropout=(0.1, 0.1), batch_norm=False),
-], ids=["default", "tiny", "flatten-k5", "no-bn"])
+    Architecture(filters=(4, 4, 4, 4, 8), block_dropout=(0,) * 5, pool=(True, True, True, True, False), head="flatten"),
+], ids=["default", "tiny", "flatten-k5", "no-bn", "last-block-unpooled"])
 def test_keras_counts_match_the_formulas_layer_by_layer(arch):
     model = build_emotion_cnn(arch)
     table = parameter_table(arch)
@@ -73,7 +74,9 @@ def test_recipe_model_parameter_count_and_cost():
     for filters in arch.filters:
         expected += conv_params(3, channels, filters) + conv_params(3, filters, filters) + 2 * batchnorm_params(filters)
         channels = filters
-    expected += dense_params(arch.filters[-1], arch.dense_units) + dense_params(arch.dense_units, 7)
+    side = arch.feature_map_sizes()[-1]
+    features = channels if arch.head == "global_average" else side * side * channels
+    expected += dense_params(features, arch.dense_units) + dense_params(arch.dense_units, 7)
     assert counts["total"] == expected == build_emotion_cnn(arch).count_params()
     assert multiply_adds_per_face(arch) < 60e6
 
@@ -95,8 +98,34 @@ def test_architecture_rejects_bad_settings():
         Architecture(filters=(8, 16), block_dropout=(0.1,))
     with pytest.raises(ValueError, match="head"):
         Architecture(head="max")
-    with pytest.raises(ValueError, match="shrink"):
+    with pytest.raises(ValueError, match="shrink|never read"):
         Architecture(filters=(4,) * 6, block_dropout=(0,) * 6)
+    with pytest.raises(ValueError, match="one true/false per block"):
+        Architecture(filters=(8, 16), block_dropout=(0, 0), pool=(True,))
+
+
+def test_pooling_that_would_drop_cells_is_refused_with_the_fix_in_the_message():
+    # 48 -> 24 -> 12 -> 6 -> 3: a fifth 2x2 pooling would read only the top-left 2x2 of the 3x3 maps.
+    with pytest.raises(ValueError) as error:
+        Architecture(filters=(16, 32, 64, 128, 256), block_dropout=(0,) * 5)
+    message = str(error.value)
+    assert "block 5" in message and "3x3" in message and "5 of 9 cells" in message
+    assert '"pool": [true, true, true, true, false]' in message
+    # The same blocks with the last pooling left out are fine, and so are pools only where sizes are even.
+    assert Architecture(filters=(16, 32, 64, 128, 256), block_dropout=(0,) * 5,
+                        pool=(True, True, True, True, False)).feature_map_sizes() == [24, 12, 6, 3, 3]
+    assert Architecture(filters=(8,) * 6, block_dropout=(0,) * 6,
+                        pool=(False, True, True, True, True, False)).feature_map_sizes() == [48, 24, 12, 6, 3, 3]
+
+
+def test_no_pooling_layer_of_the_recipe_model_drops_cells():
+    """Every max-pooling layer of the recipe's model gets maps of even size, so it reads every cell."""
+    model = build_emotion_cnn(recipe_architecture())
+    pools = [layer for layer in model.layers if type(layer).__name__ == "MaxPooling2D"]
+    assert pools
+    for layer in pools:
+        height, width = layer.input.shape[1:3]
+        assert height % 2 == 0 and width % 2 == 0, (layer.name, layer.input.shape)
 
 
 # --------------------------------------------------------------------------- prediction pipeline

@@ -19,6 +19,7 @@ lesson, ``python -m utils.evaluate`` and the web demo: uint8 faces ``(N, 48, 48,
 
 from __future__ import annotations
 
+import json
 import os
 import weakref
 import zipfile
@@ -53,6 +54,9 @@ class Architecture:
 
     ``filters[i]`` is the number of filters of every convolution in block ``i``;
     ``block_dropout[i]`` the dropout rate after block ``i``'s pooling.
+    ``pool[i]`` says whether block ``i`` ends with a 2x2 max-pooling (default: every block).
+    A 2x2 pooling of stride 2 on maps of odd size never reads their last row and column,
+    so such a configuration is refused (see :func:`feature_map_sizes`).
     ``head`` is ``"global_average"`` (one number per feature map) or ``"flatten"``.
     """
 
@@ -64,10 +68,13 @@ class Architecture:
     dense_units: int = 256
     dense_dropout: float = 0.5
     batch_norm: bool = True
+    pool: tuple[bool, ...] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "filters", tuple(int(f) for f in self.filters))
         object.__setattr__(self, "block_dropout", tuple(float(d) for d in self.block_dropout))
+        pool = (True,) * len(self.filters) if self.pool is None else tuple(bool(p) for p in self.pool)
+        object.__setattr__(self, "pool", pool)
         if not self.filters or any(f < 1 for f in self.filters):
             raise ValueError(f"filters must be a non-empty list of positive integers, got {self.filters}")
         if len(self.block_dropout) != len(self.filters):
@@ -81,8 +88,28 @@ class Architecture:
             raise ValueError(f"head must be 'global_average' or 'flatten', got {self.head!r}")
         if self.convs_per_block < 1 or self.kernel_size < 1 or self.dense_units < 1:
             raise ValueError("convs_per_block, kernel_size and dense_units must be positive")
-        if IMAGE_SIZE >> len(self.filters) < 1:
-            raise ValueError(f"{len(self.filters)} pooling blocks shrink a 48x48 image to nothing")
+        if len(self.pool) != len(self.filters):
+            raise ValueError(
+                f"pool needs one true/false per block: {len(self.filters)} blocks, {len(self.pool)} values ({self.pool})"
+            )
+        size = IMAGE_SIZE
+        for block, pooled in enumerate(self.pool, start=1):
+            if not pooled:
+                continue
+            if size < 2:
+                raise ValueError(
+                    f"block {block}'s 2x2 max-pooling has {size}x{size} maps to pool: {sum(self.pool)} pooling "
+                    "blocks shrink a 48x48 image to nothing. Use fewer blocks or set their 'pool' to false."
+                )
+            if size % 2:
+                lost = size * size - (size - 1) * (size - 1)
+                raise ValueError(
+                    f"block {block}'s 2x2 max-pooling would turn {size}x{size} maps into {size // 2}x{size // 2} "
+                    f"and never read their last row and column ({lost} of {size * size} cells): those cells "
+                    f"could not reach the classifier. Set block {block}'s 'pool' to false (\"pool\": "
+                    f"{json.dumps([p if i != block - 1 else False for i, p in enumerate(self.pool)])}) or use fewer blocks."
+                )
+            size //= 2
 
     @classmethod
     def from_dict(cls, settings: dict) -> "Architecture":
@@ -92,6 +119,14 @@ class Architecture:
         if unknown:
             raise ValueError(f"unknown model settings {unknown}; known: {sorted(known)}")
         return cls(**settings)
+
+    def feature_map_sizes(self) -> list[int]:
+        """The side of the feature maps at the end of every block (48 -> 24 -> ... for pooled blocks)."""
+        sizes, size = [], IMAGE_SIZE
+        for pooled in self.pool:
+            size = size // 2 if pooled else size
+            sizes.append(size)
+        return sizes
 
     def to_dict(self) -> dict:
         values = asdict(self)
@@ -106,13 +141,14 @@ def build_emotion_cnn(architecture: Architecture | None = None, *, name: str = "
     arch = architecture or Architecture()
     inputs = keras.Input(shape=INPUT_SHAPE, name="face")
     x = inputs
-    for block, (filters, rate) in enumerate(zip(arch.filters, arch.block_dropout), start=1):
+    for block, (filters, rate, pooled) in enumerate(zip(arch.filters, arch.block_dropout, arch.pool), start=1):
         for conv in range(1, arch.convs_per_block + 1):
             x = layers.Conv2D(filters, arch.kernel_size, padding="same", name=f"block{block}_conv{conv}")(x)
             if arch.batch_norm:
                 x = layers.BatchNormalization(name=f"block{block}_bn{conv}")(x)
             x = layers.ReLU(name=f"block{block}_relu{conv}")(x)
-        x = layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
+        if pooled:
+            x = layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
         if rate > 0:
             x = layers.Dropout(rate, name=f"block{block}_dropout")(x)
     if arch.head == "global_average":
@@ -167,7 +203,7 @@ def parameter_table(architecture: Architecture | None = None) -> list[ParameterR
     arch = architecture or Architecture()
     k, size, channels = arch.kernel_size, IMAGE_SIZE, 1
     rows: list[ParameterRow] = []
-    for block, filters in enumerate(arch.filters, start=1):
+    for block, (filters, pooled) in enumerate(zip(arch.filters, arch.pool), start=1):
         for conv in range(1, arch.convs_per_block + 1):
             rows.append(ParameterRow(
                 f"block{block}_conv{conv}", (size, size, filters),
@@ -179,8 +215,9 @@ def parameter_table(architecture: Architecture | None = None) -> list[ParameterR
                     batchnorm_params(filters), trainable=2 * filters,
                 ))
             channels = filters
-        size //= 2
-        rows.append(ParameterRow(f"block{block}_pool", (size, size, channels), "0 (no weights)", 0))
+        if pooled:
+            size //= 2
+            rows.append(ParameterRow(f"block{block}_pool", (size, size, channels), "0 (no weights)", 0))
     features = channels if arch.head == "global_average" else size * size * channels
     head_name = "global_average" if arch.head == "global_average" else "flatten"
     rows.append(ParameterRow(head_name, (features,), "0 (no weights)", 0))
@@ -203,11 +240,12 @@ def multiply_adds_per_face(architecture: Architecture | None = None) -> int:
     """Multiply-adds of one forward pass (convolutions and dense layers): the cost of a prediction."""
     arch = architecture or Architecture()
     k, size, channels, total = arch.kernel_size, IMAGE_SIZE, 1, 0
-    for filters in arch.filters:
+    for filters, pooled in zip(arch.filters, arch.pool):
         for _ in range(arch.convs_per_block):
             total += size * size * k * k * channels * filters
             channels = filters
-        size //= 2
+        if pooled:
+            size //= 2
     features = channels if arch.head == "global_average" else size * size * channels
     return total + features * arch.dense_units + arch.dense_units * NUM_CLASSES
 
@@ -375,7 +413,10 @@ def describe_architecture(architecture: Architecture | None = None) -> str:
     """A few lines: the blocks, the parameter count and the cost of one prediction."""
     arch = architecture or Architecture()
     counts = count_parameters(arch)
-    blocks = " -> ".join(f"{arch.convs_per_block}x conv{arch.kernel_size}x{arch.kernel_size}({f})" for f in arch.filters)
+    blocks = " -> ".join(
+        f"{arch.convs_per_block}x conv{arch.kernel_size}x{arch.kernel_size}({f}){' + pool' if pooled else ''} [{side}x{side}]"
+        for f, pooled, side in zip(arch.filters, arch.pool, arch.feature_map_sizes())
+    )
     return (
         f"{blocks} -> {arch.head} -> dense({arch.dense_units}) -> softmax({NUM_CLASSES})\n"
         f"{counts['total']:,} parameters ({counts['trainable']:,} trainable), "

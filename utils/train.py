@@ -56,6 +56,8 @@ TRAINING_KEYS = {
     "epochs", "batch_size", "learning_rate", "warmup_epochs", "final_fraction", "weight_decay",
     "label_smoothing", "class_weight_power", "early_stopping_patience",
 }
+#: Training settings a recipe may leave out, and their values then.
+OPTIONAL_TRAINING_KEYS = {"optimizer": "adamw", "momentum": 0.9}
 
 
 def read_recipe(path: str | Path) -> dict:
@@ -71,14 +73,19 @@ def read_recipe(path: str | Path) -> dict:
     missing = {"seed", "model", "augmentation", "training"} - set(recipe)
     if unknown or missing:
         raise TrainingError(f"{path}: unknown sections {sorted(unknown)}, missing sections {sorted(missing)}.")
-    if set(recipe["training"]) - TRAINING_KEYS or TRAINING_KEYS - set(recipe["training"]):
+    given = set(recipe["training"])
+    unknown_keys, missing_keys = given - TRAINING_KEYS - set(OPTIONAL_TRAINING_KEYS), TRAINING_KEYS - given
+    if unknown_keys or missing_keys:
         raise TrainingError(
-            f"{path}: 'training' must have exactly the keys {sorted(TRAINING_KEYS)}; "
-            f"unknown {sorted(set(recipe['training']) - TRAINING_KEYS)}, missing {sorted(TRAINING_KEYS - set(recipe['training']))}."
+            f"{path}: 'training' must have the keys {sorted(TRAINING_KEYS)} (optional: {sorted(OPTIONAL_TRAINING_KEYS)}); "
+            f"unknown {sorted(unknown_keys)}, missing {sorted(missing_keys)}."
         )
+    recipe["training"] = {**OPTIONAL_TRAINING_KEYS, **recipe["training"]}
     try:
         Architecture.from_dict(recipe["model"])
         make_augmenter(**recipe["augmentation"])
+        if recipe["training"]["optimizer"] not in ("adamw", "sgd"):
+            raise ValueError(f"training.optimizer must be 'adamw' or 'sgd', got {recipe['training']['optimizer']!r}")
     except (TypeError, ValueError) as error:
         raise TrainingError(f"{path}: {error}") from error
     return recipe
@@ -190,7 +197,8 @@ def train(
         model = build_emotion_cnn(arch)
         schedule = make_schedule(learning_rate=hp["learning_rate"], epochs=total_epochs, steps_per_epoch=steps_per_epoch,
                                  warmup_epochs=hp["warmup_epochs"], final_fraction=hp["final_fraction"])
-        compile_model(model, learning_rate=schedule, weight_decay=hp["weight_decay"], label_smoothing=hp["label_smoothing"])
+        compile_model(model, learning_rate=schedule, weight_decay=hp["weight_decay"], label_smoothing=hp["label_smoothing"],
+                      optimizer=hp.get("optimizer", "adamw"), momentum=hp.get("momentum", 0.9))
     else:
         model = load_model(run.file(LAST_CHECKPOINT), compile=True)
         # The optimizer's step counter is saved with the weights: it says which epoch

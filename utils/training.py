@@ -44,13 +44,16 @@ class TrainingError(Exception):
 
 
 def make_augmenter(
-    *, flip: bool = True, translation: float = 0.1, rotation: float = 0.05, zoom: float = 0.1, seed: int | None = None
+    *, flip: bool = True, translation: float = 0.1, rotation: float = 0.05, zoom: float = 0.1,
+    erasing: float = 0.0, seed: int | None = None
 ):
-    """Random changes that keep the emotion: mirror, shift, rotate, zoom (Keras preprocessing layers).
+    """Random changes that keep the emotion: mirror, shift, rotate, zoom, erase a patch (Keras layers).
 
     ``translation`` and ``zoom`` are fractions of the image size; ``rotation`` a fraction
-    of a full turn (0.05 = +-18 degrees). The layers are active only when called with
-    ``training=True``, so the same object is harmless at prediction time.
+    of a full turn (0.05 = +-18 degrees); ``erasing`` the probability that a random
+    rectangle of the face is replaced by noise (:class:`RandomErasing`). The layers are
+    active only when called with ``training=True``, so the same object is harmless at
+    prediction time.
     """
     import keras
     from keras import layers
@@ -69,7 +72,63 @@ def make_augmenter(
         steps.append(layers.RandomRotation(rotation, fill_mode="nearest", seed=layer_seed(2), name="rotate"))
     if zoom:
         steps.append(layers.RandomZoom(zoom, fill_mode="nearest", seed=layer_seed(3), name="zoom"))
+    if erasing:
+        steps.append(RandomErasing(erasing, seed=layer_seed(4), name="erase"))
     return keras.Sequential(steps, name="augmentation")
+
+
+def _keras_layer_base():
+    import keras
+
+    return keras.layers.Layer
+
+
+class RandomErasing(_keras_layer_base()):
+    """With probability ``probability``, replace one random rectangle of each image by uniform noise.
+
+    Random erasing (Zhong et al., 2017): the rectangle covers ``min_area``..``max_area`` of
+    the image with an aspect ratio between 1/3 and 3, so the network cannot rely on any one
+    part of the face (an eye, the mouth) being visible. Images must lie in [0, 1].
+    """
+
+    def __init__(self, probability: float, *, min_area: float = 0.02, max_area: float = 0.25,
+                 seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 <= probability <= 1 or not 0 < min_area <= max_area < 1:
+            raise ValueError(f"erasing needs 0 <= probability <= 1 and 0 < min_area <= max_area < 1, "
+                             f"got {probability}, {min_area}, {max_area}")
+        self.probability, self.min_area, self.max_area = float(probability), float(min_area), float(max_area)
+        import keras
+
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, images, training=True):
+        if not training or self.probability == 0:
+            return images
+        import keras
+
+        ops, rand = keras.ops, keras.random
+        shape = ops.shape(images)
+        n, height, width = shape[0], shape[1], shape[2]
+
+        def uniform(low, high):
+            return rand.uniform((n, 1, 1, 1), low, high, seed=self.seed_generator)
+
+        area = uniform(self.min_area, self.max_area) * ops.cast(height * width, "float32")
+        aspect = ops.exp(uniform(np.log(1 / 3), np.log(3)))
+        box_h = ops.minimum(ops.sqrt(area * aspect), ops.cast(height, "float32"))
+        box_w = ops.minimum(ops.sqrt(area / aspect), ops.cast(width, "float32"))
+        top = uniform(0.0, 1.0) * (ops.cast(height, "float32") - box_h)
+        left = uniform(0.0, 1.0) * (ops.cast(width, "float32") - box_w)
+        rows = ops.reshape(ops.cast(ops.arange(height), "float32"), (1, -1, 1, 1))
+        cols = ops.reshape(ops.cast(ops.arange(width), "float32"), (1, 1, -1, 1))
+        inside = (rows >= top) & (rows < top + box_h) & (cols >= left) & (cols < left + box_w)
+        chosen = uniform(0.0, 1.0) < self.probability
+        noise = rand.uniform(ops.shape(images), 0.0, 1.0, seed=self.seed_generator)
+        return ops.where(inside & chosen, ops.cast(noise, images.dtype), images)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
 
 
 # --------------------------------------------------------------------------- imbalance
@@ -156,12 +215,29 @@ def make_schedule(*, learning_rate: float, epochs: int, steps_per_epoch: int, wa
     )
 
 
-def compile_model(model, *, learning_rate, weight_decay: float = 1e-4, label_smoothing: float = 0.1) -> None:
-    """AdamW (Adam with decoupled weight decay), label-smoothed cross-entropy, accuracy."""
+def make_optimizer(name: str, *, learning_rate, weight_decay: float = 1e-4, momentum: float = 0.9):
+    """``"adamw"``: Adam with decoupled weight decay; ``"sgd"``: SGD with Nesterov momentum.
+
+    With SGD the weight decay is decoupled too (Keras applies ``weight_decay`` to the
+    weights directly, not through the loss), so the two optimizers differ only in the step.
+    """
+    import keras
+
+    if name == "adamw":
+        return keras.optimizers.AdamW(learning_rate=learning_rate, weight_decay=weight_decay)
+    if name == "sgd":
+        return keras.optimizers.SGD(learning_rate=learning_rate, momentum=momentum, nesterov=True,
+                                    weight_decay=weight_decay or None)
+    raise TrainingError(f"unknown optimizer {name!r}: use 'adamw' or 'sgd'")
+
+
+def compile_model(model, *, learning_rate, weight_decay: float = 1e-4, label_smoothing: float = 0.1,
+                  optimizer: str = "adamw", momentum: float = 0.9) -> None:
+    """Optimizer (:func:`make_optimizer`), label-smoothed cross-entropy, accuracy."""
     import keras
 
     model.compile(
-        optimizer=keras.optimizers.AdamW(learning_rate=learning_rate, weight_decay=weight_decay),
+        optimizer=make_optimizer(optimizer, learning_rate=learning_rate, weight_decay=weight_decay, momentum=momentum),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
         metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
     )

@@ -319,3 +319,19 @@ def make_small():
     from utils.synthetic import make_faces
 
     return make_faces(14, seed=1, balanced=True)
+
+
+def test_pack_writes_one_file_that_loads_back_with_the_same_splits(tmp_path):
+    from utils.data import load_synthetic, pack
+
+    dataset = load_synthetic(train_size=70, validation_size=35)
+    packed = pack(dataset, tmp_path / "faces.npz")
+    again = load_fer2013(packed)
+    assert again.layout == "npz" and sorted(again.splits) == sorted(dataset.splits)
+    for name, split in dataset.splits.items():
+        assert (again[name].images == split.images).all() and (again[name].labels == split.labels).all()
+    with pytest.raises(DataError, match="exists already"):
+        pack(dataset, packed)
+    (tmp_path / "broken.npz").write_bytes(b"not a zip")
+    with pytest.raises(DataError, match="not a packed FER2013 file"):
+        load_fer2013(tmp_path / "broken.npz")

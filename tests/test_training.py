@@ -200,3 +200,32 @@ def test_a_few_training_steps_on_fer2013(tmp_path, shared_fer2013):
     assert settings["data"]["train_images"] == 512
     (row,) = run.history()
     assert np.isfinite(row["loss"]) and 0 <= row["val_accuracy"] <= 1
+
+
+def test_random_erasing_replaces_one_rectangle_only_in_training():
+    from utils.training import RandomErasing
+
+    faces = np.full((16, 48, 48, 1), 0.5, np.float32)
+    always = RandomErasing(1.0, seed=3)
+    erased = np.asarray(always(faces, training=True))
+    changed = erased != 0.5
+    assert changed.any(axis=(1, 2, 3)).all()  # probability 1: every face has a patch
+    for mask in changed[..., 0]:
+        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+        # The changed cells form one axis-aligned rectangle of at most 25% of the face.
+        assert mask[rows.min():rows.max() + 1, cols.min():cols.max() + 1].mean() > 0.95
+        assert mask.mean() <= 0.26
+    assert (np.asarray(always(faces, training=False)) == faces).all()
+    assert (np.asarray(RandomErasing(0.0)(faces, training=True)) == faces).all()
+    with pytest.raises(ValueError, match="probability"):
+        RandomErasing(1.5)
+
+
+def test_sgd_nesterov_and_adamw_are_the_two_optimizers():
+    from utils.training import TrainingError, make_optimizer
+
+    sgd = make_optimizer("sgd", learning_rate=0.1, weight_decay=1e-4, momentum=0.8)
+    assert sgd.nesterov and float(sgd.momentum) == pytest.approx(0.8)
+    assert type(make_optimizer("adamw", learning_rate=1e-3)).__name__ == "AdamW"
+    with pytest.raises(TrainingError, match="unknown optimizer"):
+        make_optimizer("rmsprop", learning_rate=1e-3)

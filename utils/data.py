@@ -175,7 +175,7 @@ class _ImageEntry:
 
 @dataclass(frozen=True)
 class _Layout:
-    kind: str  # 'folders', 'csv', 'zip/folders', 'zip/csv'
+    kind: str  # 'folders', 'csv', 'zip/folders', 'zip/csv', 'npz'
     root: Path
     # for folder layouts: entries plus a function that returns the bytes of one
     entries: tuple[_ImageEntry, ...] = ()
@@ -260,8 +260,10 @@ def detect_layout(root: Path) -> _Layout:
             return _Layout("csv", root, default_split=_split_of_folder(root.stem) or TRAIN)
         if root.suffix.lower() == ".zip":
             return _detect_zip_layout(root)
+        if root.suffix.lower() == ".npz":
+            return _Layout("npz", root)
         raise DataError(
-            f"{root} is a file but neither a .csv nor a .zip. Give the folder of FER2013, "
+            f"{root} is a file but neither a .csv, a .zip nor a packed .npz (python -m utils.data pack). Give the folder of FER2013, "
             f"its fer2013.csv, or the .zip you downloaded.\n{HOW_TO_GET_FER2013}"
         )
 
@@ -436,6 +438,8 @@ def _read_csv(source, name: str):
 
 
 def _read_layout(layout: _Layout, progress: bool) -> dict[str, Split]:
+    if layout.kind == "npz":
+        return _read_packed(layout.root)
     if layout.kind == "csv":
         return _parse_csv(_read_csv(layout.root, str(layout.root)), str(layout.root), layout.default_split or TRAIN)
     if layout.kind == "folders":
@@ -452,6 +456,38 @@ def _read_layout(layout: _Layout, progress: bool) -> dict[str, Split]:
         members = {entry.name: archive.read(entry.name) for entry in layout.entries}
     images = _decode_images(layout.entries, members.__getitem__, progress)
     return _splits_from_entries(layout.entries, images)
+
+
+def _read_packed(path: Path) -> dict[str, Split]:
+    """A file written by :func:`pack`: ``<split>__images`` (N, 48, 48, 1) uint8 and ``<split>__labels``."""
+    splits = _load_cache(path)
+    if not splits:
+        raise DataError(f"{path} is not a packed FER2013 file (python -m utils.data pack writes one) or it is damaged.")
+    for name, split in splits.items():
+        if split.images.dtype != np.uint8 or split.images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE, 1):
+            raise DataError(f"{path}: split {name!r} holds images of shape {split.images.shape[1:]} and dtype "
+                            f"{split.images.dtype}; a packed file holds uint8 48x48x1 faces.")
+        if len(split.labels) != len(split.images) or (len(split.labels) and split.labels.max() >= len(EMOTIONS)):
+            raise DataError(f"{path}: split {name!r} has {len(split.images)} images but labels that do not match.")
+    return splits
+
+
+def pack(dataset: Dataset, destination: str | os.PathLike) -> Path:
+    """Write every split of ``dataset`` into one compressed ``.npz`` (to carry FER2013 to another machine).
+
+    ``load_fer2013(destination)`` reads it back with the same splits; an existing file is never overwritten.
+    """
+    destination = Path(destination)
+    if destination.suffix != ".npz":
+        raise DataError(f"{destination}: a packed data set must end in .npz")
+    if destination.exists():
+        raise DataError(f"{destination} exists already; nothing was written. Choose another --out.")
+    arrays = {}
+    for name, split in dataset.splits.items():
+        arrays[f"{name}__images"], arrays[f"{name}__labels"] = split.images, split.labels
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(destination, **arrays)
+    return destination
 
 
 # --------------------------------------------------------------------------- caching
@@ -514,7 +550,7 @@ def load_fer2013(
     root = resolve_data_dir(path)
     layout = detect_layout(root)
     cache_file = None
-    if cache:
+    if cache and layout.kind != "npz":  # a packed file is as fast to read as its cache would be
         cache_file = _cache_path(Path(cache_dir) if cache_dir else DEFAULT_CACHE_DIR, _fingerprint(layout))
         if cache_file.exists():
             splits = _load_cache(cache_file)
@@ -633,6 +669,14 @@ def _synthetic(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pack(args: argparse.Namespace) -> int:
+    """Write FER2013 (or any supported layout) into one compressed .npz file."""
+    dataset = load_fer2013(args.data, progress=sys.stderr.isatty())
+    out = pack(dataset, args.out)
+    print(f"Wrote {describe(dataset).splitlines()[0]} to {out} ({out.stat().st_size / 1e6:.1f} MB).")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m utils.data", description="The course's data sets.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -650,6 +694,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     synthetic.add_argument("--test", type=int, default=700)
     synthetic.add_argument("--seed", type=int, default=2013)
     synthetic.set_defaults(run=_synthetic)
+    packed = commands.add_parser("pack", help="write the data set into one compressed .npz (to carry it elsewhere)")
+    packed.add_argument("--data", help=f"data set path (default: ${ENV_VAR}, else {DEFAULT_DATA_DIR})")
+    packed.add_argument("--out", required=True, help="the .npz file to write (must not exist)")
+    packed.set_defaults(run=_pack)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

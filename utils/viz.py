@@ -443,3 +443,46 @@ def show_filters(kernels: np.ndarray, *, ncols: int = 8, size: float = 0.95, tit
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def plot_ablations(results: Mapping, *, baseline: str = "base", title: str | None = None) -> Figure:
+    """What each ingredient bought: validation accuracy of every variant of a search (utils.experiments).
+
+    Left: one bar per variant (the baseline's accuracy as a dashed line, flip-TTA accuracy as a dot);
+    right: the validation-accuracy curve of every variant over the epochs of the budget.
+    """
+    variants = results["variants"]
+    names = list(variants)
+    accuracy = np.array([variants[n]["accuracy"] for n in names])
+    flipped = np.array([variants[n]["accuracy_flip_tta"] for n in names])
+    reference = variants[baseline]["accuracy"] if baseline in variants else None
+    figure, (bars, curves) = plt.subplots(1, 2, figsize=(12, 0.42 * len(names) + 1.8),
+                                          gridspec_kw={"width_ratios": [1.25, 1]})
+    positions = np.arange(len(names))
+    colours = ["#4c72b0" if reference is None or a >= reference else "#c44e52" for a in accuracy]
+    bars.barh(positions, accuracy * 100, color=colours)
+    bars.plot(flipped * 100, positions, "k.", label=tr("with flip TTA", "cu TTA prin oglindire"))
+    if reference is not None:
+        bars.axvline(reference * 100, color="gray", linestyle="--", label=tr("base recipe", "rețeta de bază"))
+    bars.set_yticks(positions, names)
+    bars.invert_yaxis()
+    low = min(accuracy.min(), flipped.min()) * 100
+    bars.set_xlim(max(0, low - 5), max(accuracy.max(), flipped.max()) * 100 + 2)
+    bars.set_xlabel(tr("validation accuracy (%)", "acuratețe pe validare (%)"))
+    bars.legend(loc="lower right", fontsize=8)
+    for name in names:
+        history = variants[name].get("history", [])
+        curves.plot([r["epoch"] for r in history], [100 * r.get("val_accuracy", np.nan) for r in history],
+                    linewidth=2.2 if name == baseline else 1, label=name)
+    curves.set_xlabel(tr("epoch", "epoca"))
+    curves.set_ylabel(tr("validation accuracy (%)", "acuratețe pe validare (%)"))
+    curves.grid(alpha=0.3)
+    curves.legend(fontsize=7, ncol=2)
+    budget = results.get("budget", {})
+    figure.suptitle(title or tr(
+        f"What each ingredient bought ({budget.get('epochs', '?')} epochs, "
+        f"{budget.get('limit') or tr('all', 'toate')} training images)",
+        f"Ce a adus fiecare ingredient ({budget.get('epochs', '?')} epoci, "
+        f"{budget.get('limit') or 'toate'} imagini de antrenare)"))
+    figure.tight_layout()
+    return figure

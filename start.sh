@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 tools/setup_env.sh
-export TF_CPP_MIN_LOG_LEVEL=2 TF_ENABLE_ONEDNN_OPTS=0
+export TF_CPP_MIN_LOG_LEVEL=2 TF_ENABLE_ONEDNN_OPTS=1
 if [ "${1:-}" = "--headless" ]; then
   mkdir -p build/html
   for lesson in lessons/[0-9]*.ipynb; do

@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 tools/setup_env.sh
-export TF_CPP_MIN_LOG_LEVEL=2 TF_ENABLE_ONEDNN_OPTS=0
+export TF_CPP_MIN_LOG_LEVEL=2 TF_ENABLE_ONEDNN_OPTS=1
 exec .venv/bin/python -m pytest "$@"

@@ -6,5 +6,5 @@
 # Settings: apps/voila.json (only the widget extension is loaded; listens on 127.0.0.1).
 set -euo pipefail
 cd "$(dirname "$0")"
-export TF_CPP_MIN_LOG_LEVEL=2 TF_ENABLE_ONEDNN_OPTS=0
+export TF_CPP_MIN_LOG_LEVEL=2 TF_ENABLE_ONEDNN_OPTS=1
 exec ../.venv/bin/voila filter_lab.ipynb --no-browser "$@"

@@ -100,7 +100,7 @@ def _isolated_environment(home: Path) -> dict[str, str]:
     environment.pop("JUPYTER_PATH", None)
     environment.pop("JUPYTER_CONFIG_PATH", None)
     environment["PATH"] = str(Path(sys.executable).parent) + os.pathsep + environment.get("PATH", "")
-    environment.update(TF_CPP_MIN_LOG_LEVEL="2", TF_ENABLE_ONEDNN_OPTS="0", MPLBACKEND="Agg")
+    environment.update(TF_CPP_MIN_LOG_LEVEL="2", TF_ENABLE_ONEDNN_OPTS="1", MPLBACKEND="Agg")
     return environment
 
 

@@ -49,7 +49,7 @@ def run_nbgrader(*arguments: str, course_dir: Path | None = None) -> str:
     # nbgrader calls `alembic` for a new gradebook: the one beside this Python must be findable.
     environment["PATH"] = str(Path(sys.executable).parent) + os.pathsep + environment.get("PATH", "")
     environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    environment.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    environment.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
     command = [nbgrader_executable(), *arguments]
     print("$ nbgrader " + " ".join(arguments), flush=True)
     result = subprocess.run(command, cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True)

@@ -282,11 +282,17 @@ def predict_proba(model, faces: np.ndarray, *, flip_tta: bool = SHIPPED_FLIP_TTA
     x = preprocess(faces)
     if len(x) == 0:
         return np.zeros((0, NUM_CLASSES), dtype=np.float32)
-    probabilities = _predict_batches(model, x, batch_size)
-    if flip_tta:
-        # A face and its mirror image show the same emotion: average the two opinions.
-        probabilities = (probabilities + _predict_batches(model, x[:, :, ::-1, :], batch_size)) / 2
-    return probabilities
+    if not flip_tta:
+        return _predict_batches(model, x, batch_size)
+    # A face and its mirror image show the same emotion: average the two opinions. Each chunk
+    # of faces goes through the network together with its mirror images, in one call.
+    chunk = max(1, batch_size // 2)
+    outputs = []
+    for start in range(0, len(x), chunk):
+        part = x[start:start + chunk]
+        both = _predict_batches(model, np.concatenate([part, part[:, :, ::-1, :]]), 2 * len(part))
+        outputs.append((both[:len(part)] + both[len(part):]) / 2)
+    return np.concatenate(outputs)
 
 
 def predict_labels(model, faces: np.ndarray, **kwargs) -> np.ndarray:

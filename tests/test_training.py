@@ -229,3 +229,11 @@ def test_sgd_nesterov_and_adamw_are_the_two_optimizers():
     assert type(make_optimizer("adamw", learning_rate=1e-3)).__name__ == "AdamW"
     with pytest.raises(TrainingError, match="unknown optimizer"):
         make_optimizer("rmsprop", learning_rate=1e-3)
+
+
+def test_an_augmenter_without_any_change_passes_faces_unchanged():
+    from utils.training import make_augmenter
+
+    faces = np.random.default_rng(0).random((4, 48, 48, 1)).astype(np.float32)
+    none = make_augmenter(flip=False, translation=0, rotation=0, zoom=0)
+    np.testing.assert_array_equal(np.asarray(none(faces, training=True)), faces)

@@ -54,7 +54,7 @@ def apply_changes(recipe: dict[str, Any], changes: dict[str, Any]) -> dict[str, 
         scale = dotted.endswith("*")
         section_name, _, key = dotted.rstrip("*").partition(".")
         section = result.get(section_name)
-        optional = {"pool", "erasing", "optimizer", "momentum"}
+        optional = {"pool", "erasing", "optimizer", "momentum", "batch_norm_momentum"}
         if not isinstance(section, dict) or (key not in section and key not in optional):
             raise ExperimentError(f"change {dotted!r}: the recipe has no setting {section_name}.{key}")
         if scale:

@@ -74,6 +74,8 @@ def make_augmenter(
         steps.append(layers.RandomZoom(zoom, fill_mode="nearest", seed=layer_seed(3), name="zoom"))
     if erasing:
         steps.append(RandomErasing(erasing, seed=layer_seed(4), name="erase"))
+    if not steps:  # no augmentation at all: the faces pass unchanged
+        steps.append(layers.Identity(name="none"))
     return keras.Sequential(steps, name="augmentation")
 
 

@@ -138,3 +138,44 @@ def test_overlay_heatmap(faces):
         overlay_heatmap(np.zeros((48, 48, 3), np.uint8), heatmap)
     with pytest.raises(ValueError, match="finite"):
         overlay_heatmap(faces[0], np.full((6, 6), np.nan))
+
+
+def test_top_patches_are_cropped_to_the_receptive_field_and_strongest_first():
+    from utils.explain import top_activating_patches
+    from utils.models import Architecture, build_emotion_cnn
+
+    model = build_emotion_cnn(Architecture(filters=(4, 8), block_dropout=(0, 0), dense_units=8))
+    faces = np.random.default_rng(0).integers(0, 256, (40, 48, 48, 1), dtype=np.uint8)
+    patches, boxes, values = top_activating_patches(model, faces, "block2_relu1", channel=3, k=5)
+    assert len(patches) == len(boxes) == 5 and (np.diff(values) <= 0).all()
+    for patch, (index, top, left, bottom, right) in zip(patches, boxes):
+        # block2_conv1 sees 10x10 pixels (3 + 2 + 1 + 2*2): fewer only at the border.
+        assert patch.shape == (bottom - top, right - left) and max(patch.shape) <= 10
+        np.testing.assert_array_equal(patch, faces[index, top:bottom, left:right, 0])
+
+
+def test_activation_maximisation_raises_the_channel():
+    from utils.explain import feature_maps, maximise_activation
+    from utils.models import Architecture, build_emotion_cnn
+
+    model = build_emotion_cnn(Architecture(filters=(4, 8), block_dropout=(0, 0), dense_units=8))
+    start = (0.5 * np.ones((48, 48))).astype(np.float32)
+    grown = maximise_activation(model, "block2_relu2", 1, steps=30)
+    assert grown.shape == (48, 48) and 0 <= grown.min() and grown.max() <= 1
+    before = feature_maps(model, start, ["block2_relu2"])["block2_relu2"][..., 1].mean()
+    after = feature_maps(model, grown, ["block2_relu2"])["block2_relu2"][..., 1].mean()
+    assert after > before
+
+
+def test_randomised_weights_change_the_model_and_grad_cam_sanity_check_runs():
+    from utils.explain import grad_cam, randomised_copy, rank_correlation
+    from utils.models import Architecture, build_emotion_cnn, predict_proba
+
+    model = build_emotion_cnn(Architecture(filters=(4, 8), block_dropout=(0, 0), dense_units=8))
+    faces = np.random.default_rng(1).integers(0, 256, (3, 48, 48, 1), dtype=np.uint8)
+    random = randomised_copy(model, seed=5)
+    assert not np.allclose(predict_proba(model, faces), predict_proba(random, faces))
+    same = randomised_copy(model, from_layer="emotion")  # only the last layer re-drawn
+    np.testing.assert_array_equal(same.get_layer("block1_conv1").kernel.numpy(), model.get_layer("block1_conv1").kernel.numpy())
+    a, b = grad_cam(model, faces[0], 0), grad_cam(random, faces[0], 0)
+    assert -1 <= rank_correlation(a, b) <= 1 and rank_correlation(a, a) == pytest.approx(1)

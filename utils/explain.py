@@ -246,3 +246,113 @@ def overlay_heatmap(face: np.ndarray, heatmap: np.ndarray, *, alpha: float = 0.4
 
 
 __all__ = ["conv_layer_names", "default_cam_layer", "feature_layer_names", "feature_maps", "grad_cam", "overlay_heatmap"]
+
+
+# --------------------------------------------------------------------------- evidence for "edges -> parts"
+
+
+def top_activating_patches(model, faces: np.ndarray, layer_name: str, channel: int, *, k: int = 9,
+                           batch_size: int = 256) -> tuple[np.ndarray, list[tuple[int, int, int, int, int]], np.ndarray]:
+    """The ``k`` face patches that excite one channel of a layer the most, cropped to the cell's receptive field.
+
+    For every face the strongest cell of the channel is found; the ``k`` faces with the
+    strongest such cells give their patch (the cell's receptive field, clipped at the face's
+    border, from :mod:`utils.receptive_field`). Returns ``(patches, boxes, values)``: the patches
+    as a list-like object array of uint8 crops (sizes differ at the border), boxes as
+    ``(face_index, top, left, bottom, right)`` and the activation values, strongest first.
+    """
+    from utils.receptive_field import receptive_field_table
+
+    _check_layer(model, layer_name)
+    x = preprocess(np.asarray(faces))
+    probe = _submodel(model, (layer_name,), with_logits=False)
+    maps = np.concatenate([np.asarray(probe(x[s:s + batch_size], training=False))[..., channel]
+                           for s in range(0, len(x), batch_size)])
+    best_cell = maps.reshape(len(x), -1).argmax(axis=1)
+    best_value = maps.reshape(len(x), -1).max(axis=1)
+    order = np.argsort(-best_value)[:k]
+    fields = {row.layer: row for row in receptive_field_table(model)}
+    field = _field_for(model, layer_name, fields)
+    side = maps.shape[2]
+    patches, boxes = [], []
+    for index in order:
+        row, col = divmod(int(best_cell[index]), side)
+        top, left, bottom, right = field.box(row, col, x.shape[1])
+        patches.append((x[index, top:bottom, left:right, 0] * 255).round().astype(np.uint8))
+        boxes.append((int(index), top, left, bottom, right))
+    holder = np.empty(len(patches), dtype=object)
+    holder[:] = patches
+    return holder, boxes, best_value[order]
+
+
+def _field_for(model, layer_name: str, fields: dict):
+    """The receptive field of ``layer_name``: its own row, or that of the last conv/pool layer before it
+    (a ReLU or batch norm sees what the layer before it sees)."""
+    if layer_name in fields:
+        return fields[layer_name]
+    last = None
+    for layer in model.layers:
+        if layer.name in fields:
+            last = fields[layer.name]
+        if layer.name == layer_name:
+            break
+    if last is None:
+        raise ValueError(f"{layer_name} comes before any convolution: it has no receptive field to crop")
+    return last
+
+
+def maximise_activation(model, layer_name: str, channel: int, *, steps: int = 60, learning_rate: float = 0.05,
+                        seed: int = 0, blur_every: int = 10) -> np.ndarray:
+    """Activation maximisation: the 48x48 input, grown from faint noise, that excites one channel most.
+
+    Gradient ascent on the channel's mean activation, with the input kept in [0, 1] and a
+    light blur every ``blur_every`` steps (without it the ascent finds high-frequency noise
+    that no face contains). Returns float32 ``(48, 48)`` in [0, 1].
+    """
+    import tensorflow as tf
+
+    _check_layer(model, layer_name)
+    probe = _submodel(model, (layer_name,), with_logits=False)
+    rng = np.random.default_rng(seed)
+    image = tf.Variable((0.5 + 0.05 * rng.standard_normal((1, *model.input_shape[1:]))).astype(np.float32))
+    for step in range(1, steps + 1):
+        with tf.GradientTape() as tape:
+            score = tf.reduce_mean(probe(image, training=False)[..., channel])
+        gradient = tape.gradient(score, image)
+        gradient /= tf.sqrt(tf.reduce_mean(tf.square(gradient))) + 1e-8  # a step of fixed size
+        image.assign(tf.clip_by_value(image + learning_rate * gradient, 0.0, 1.0))
+        if blur_every and step % blur_every == 0 and step < steps:
+            image.assign(cv2.GaussianBlur(image.numpy()[0, :, :, 0], (3, 3), 0.5)[None, :, :, None])
+    return image.numpy()[0, :, :, 0]
+
+
+def randomised_copy(model, *, seed: int = 0, from_layer: str | None = None):
+    """A copy of ``model`` whose weights from ``from_layer`` (default: all) to the output are re-drawn at random.
+
+    The sanity check of Adebayo et al. (2018): an explanation that looks the same for the
+    trained network and for one with random weights says nothing about what was learned.
+    """
+    import keras
+
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    rng = np.random.default_rng(seed)
+    started = from_layer is None
+    for layer in copy.layers:
+        started = started or layer.name == from_layer
+        if not started or not layer.weights:
+            continue
+        if _kind(layer) in ("Conv2D", "Dense"):
+            kernel = layer.kernel
+            fan_in = int(np.prod(kernel.shape[:-1]))
+            kernel.assign(rng.normal(0, np.sqrt(2 / fan_in), kernel.shape).astype("float32"))
+    if from_layer is not None and not started:
+        raise ValueError(f"no layer named {from_layer!r} in {model.name}")
+    return copy
+
+
+def rank_correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman's rank correlation of two heatmaps (1: same ordering of the pixels, 0: unrelated)."""
+    ranks_a = np.argsort(np.argsort(np.ravel(a))).astype(np.float64)
+    ranks_b = np.argsort(np.argsort(np.ravel(b))).astype(np.float64)
+    return float(np.corrcoef(ranks_a, ranks_b)[0, 1])

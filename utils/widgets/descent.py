@@ -33,7 +33,7 @@ class DescentExplorer(widgets.VBox):
         self.side = side
         self.surface = widgets.Dropdown(options=[(tr(n, {"bowl": "bol", "valley": "vale"}.get(n, n)), n) for n in SURFACES],
                                         value=surface_name, description=tr("surface", "suprafață"))
-        self.learning_rate = widgets.FloatLogSlider(value=learning_rate, base=10, min=-3, max=0.3, step=0.05,
+        self.learning_rate = widgets.FloatLogSlider(value=learning_rate, base=10, min=-3, max=0.5, step=0.05,
                                                     readout_format=".3g", description=tr("learning rate", "rată învățare"))
         self.momentum = widgets.FloatSlider(value=momentum, min=0.0, max=0.99, step=0.01, description=tr("momentum", "moment"))
         self.nesterov = widgets.Checkbox(value=False, description="Nesterov")
@@ -88,7 +88,8 @@ class DescentExplorer(widgets.VBox):
 
     @property
     def diverged(self) -> bool:
-        return len(self.path) < self.steps + 1 or not np.isfinite(self.losses[-1]) or self.losses[-1] > 1e6
+        """The path left the plane (stopped early) or ends higher than it started."""
+        return len(self.path) < self.steps + 1 or not np.isfinite(self.losses[-1]) or self.losses[-1] > self.losses[0]
 
     def draw(self, change=None) -> None:
         shown = min(self.step.value, len(self.path) - 1)
@@ -108,9 +109,13 @@ class DescentExplorer(widgets.VBox):
                   f"(start {self.losses[0]:.4g}).",
                   f"pasul <b>{shown}</b>: w = ({point[0]:.3g}, {point[1]:.3g}), pierdere <b>{loss:.4g}</b> "
                   f"(la start {self.losses[0]:.4g}).")
-        if self.diverged:
+        if len(self.path) < self.steps + 1:
             text += tr(f" <b style='color:#b00'>Diverged</b> after {len(self.path) - 1} steps: the learning rate is too large.",
                        f" <b style='color:#b00'>Divergent</b> după {len(self.path) - 1} pași: rata de învățare e prea mare.")
+        elif self.diverged:
+            text += tr(" <b style='color:#b00'>Diverging</b>: every step overshoots and the loss grows; lower the learning rate.",
+                       " <b style='color:#b00'>Divergent</b>: fiecare pas sare prea departe și pierderea crește; "
+                       "micșorează rata de învățare.")
         elif self.step.value >= self.steps and loss > 1e-2 * max(self.losses[0], 1e-12):
             text += tr(" Still far from the minimum: a larger learning rate (or momentum) would get there sooner.",
                        " Încă departe de minim: o rată de învățare mai mare (sau moment) ar ajunge mai repede.")

@@ -9,7 +9,6 @@ A test sets ``explorer.learning_rate.value`` and reads ``explorer.path`` / ``exp
 
 from __future__ import annotations
 
-import html
 
 import cv2
 import ipywidgets as widgets

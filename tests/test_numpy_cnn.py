@@ -95,3 +95,17 @@ def test_trainer_errors_are_clear():
         train_cnn(params, np.zeros((3, 8, 8, 1)), [0, 1])
     with pytest.raises(ValueError, match="init_cnn"):
         cnn_forward(params, np.zeros((1, 10, 10, 1)))
+
+
+def test_keras_twin_training_gives_the_same_curve():
+    from utils.layers.numpy_cnn import train_keras_twin
+
+    rng = np.random.default_rng(8)
+    x, y = rng.random((60, 12, 12, 1), dtype=np.float32), rng.integers(0, 7, 60)
+    params = init_cnn((12, 12, 1), filters=4, seed=9)
+    ours = train_cnn(params, x, y, epochs=2, batch_size=16, learning_rate=0.1, momentum=0.9, validation=(x, y))
+    theirs = train_keras_twin(params, x, y, epochs=2, batch_size=16, learning_rate=0.1, momentum=0.9, validation=(x, y))
+    np.testing.assert_allclose(ours.step_losses, theirs.step_losses, atol=1e-5)
+    np.testing.assert_allclose(ours.val_losses, theirs.val_losses, atol=1e-5)
+    for name in PARAMETERS:
+        np.testing.assert_allclose(ours.params[name], theirs.params[name], atol=1e-5)

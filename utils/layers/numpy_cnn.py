@@ -182,3 +182,43 @@ def keras_twin(params: dict[str, np.ndarray], input_shape=(24, 24, 1), padding: 
     model.get_layer("conv").set_weights([params["conv_w"], params["conv_b"]])
     model.get_layer("dense").set_weights([params["dense_w"], params["dense_b"]])
     return model
+
+
+def train_keras_twin(params: dict[str, np.ndarray], images, labels, *, epochs: int = 3, batch_size: int = 32,
+                     learning_rate: float = 0.05, momentum: float = 0.9, nesterov: bool = False, validation=None,
+                     padding: str = "same", seed: int = 0) -> History:
+    """:func:`train_cnn`'s run done by Keras: same initial weights, same mini-batches in the same order, same SGD.
+
+    ``model.train_on_batch`` on every batch of :func:`batches` (same ``seed``); the curves
+    should lie on top of :func:`train_cnn`'s (up to float32 rounding), which shows that
+    ``fit`` does nothing more than forward, backward and step.
+    """
+    import keras
+
+    x, y = np.asarray(images), np.asarray(labels)
+    model = keras_twin(params, x.shape[1:], padding)
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate, momentum=float(momentum), nesterov=nesterov),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    rng = np.random.default_rng(seed)
+    history = History({})
+    start = time.perf_counter()
+
+    def weights() -> dict[str, np.ndarray]:
+        return dict(zip(PARAMETERS, (np.asarray(w) for w in model.get_weights())))
+
+    for _ in range(epochs):
+        losses = []
+        for batch in batches(len(x), batch_size, rng):
+            logits = np.asarray(model(x[batch], training=False))  # the loss before the step, as train_cnn records it
+            losses.append(softmax_cross_entropy(logits, y[batch]))
+            model.train_on_batch(x[batch], y[batch])
+        history.step_losses += losses
+        history.epoch_losses.append(float(np.mean(losses)))
+        history.train_accuracy.append(accuracy(weights(), x, y, padding))
+        if validation is not None:
+            val_x, val_y = validation
+            history.val_accuracy.append(accuracy(weights(), val_x, val_y, padding))
+            history.val_losses.append(softmax_cross_entropy(cnn_forward(weights(), np.asarray(val_x), padding)[0], val_y))
+    history.params = weights()
+    history.seconds = time.perf_counter() - start
+    return history

@@ -262,3 +262,16 @@ def test_the_checker_catches_broken_backward_passes():
     logits, labels = rng.normal(size=(8, 7)), rng.integers(0, 7, 8)
     no_mean = softmax_cross_entropy_backward(logits, labels) * len(labels)
     assert check_gradient(lambda v: softmax_cross_entropy(v, labels), no_mean, logits) > 0.5
+
+
+def test_the_learning_modules_import_only_numpy():
+    """Layering: utils.layers (backward, optimizers, the numpy CNN, exercises) imports no Keras, widgets or plots."""
+    import subprocess
+    import sys
+
+    code = ("import sys, utils.layers, utils.layers.numpy_cnn, utils.layers.exercises, utils.layers.descent; "
+            "print([m for m in ('keras', 'tensorflow', 'ipywidgets', 'matplotlib') if m in sys.modules])")
+    from conftest import PROJECT_ROOT
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT, check=True)
+    assert out.stdout.strip() == "[]"

@@ -39,19 +39,28 @@ def dropout_mask(shape, rate: float, rng=None) -> np.ndarray:
     return _rng(rng).random(shape) >= rate
 
 
-def dropout(inputs, rate: float, rng=None, training: bool = True) -> np.ndarray:
+def dropout(inputs, rate: float, rng=None, training: bool = True, *, mask=None, return_mask: bool = False):
     """Inverted dropout, like ``keras.layers.Dropout(rate)(inputs, training=training)``.
 
     ``training=True``: each value becomes 0 with probability ``rate``; the others are
     scaled by ``1 / (1 - rate)``. ``training=False`` (inference): the inputs come back
     unchanged. ``rng`` (a ``np.random.Generator`` or a seed) makes the mask reproducible.
+    ``mask`` (boolean, True = keep) uses a given mask instead of drawing one;
+    ``return_mask=True`` returns ``(output, mask)``, the mask the backward pass reuses
+    (all True when nothing is dropped).
     """
     rate = check_rate(rate)
     array = np.asarray(inputs)
     if array.dtype == object or not np.issubdtype(array.dtype, np.number):
         raise ValueError(f"dropout needs a numeric array, got dtype {array.dtype}")
-    if not training or rate == 0.0:
-        return array
+    if mask is not None:
+        mask = np.asarray(mask)
+        if mask.dtype != bool or mask.shape != array.shape:
+            raise ValueError(f"the dropout mask must be a boolean array of the inputs' shape {array.shape}, "
+                             f"got {mask.dtype} {mask.shape}")
+    if not training or (rate == 0.0 and mask is None):
+        return (array, np.ones(array.shape, dtype=bool)) if return_mask else array
     array = array.astype(np.result_type(array.dtype, np.float32), copy=False)
-    keep = dropout_mask(array.shape, rate, rng)
-    return np.where(keep, array / (1.0 - rate), np.zeros((), dtype=array.dtype))
+    keep = dropout_mask(array.shape, rate, rng) if mask is None else mask
+    out = np.where(keep, array / (1.0 - rate), np.zeros((), dtype=array.dtype))
+    return (out, keep) if return_mask else out

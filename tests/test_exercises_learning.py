@@ -1,0 +1,113 @@
+"""Lesson 04's exercise checks: the references and every correct form pass (lists, tuples, arrays, loops),
+typical mistakes fail with a message that names them."""
+
+import numpy as np
+import pytest
+
+from utils.layers.exercises import (
+    check_conv_weight_gradient, check_max_pool_backward, check_momentum_step, check_numerical_gradient,
+    check_softmax_ce_gradient, conv_weight_gradient_2d, max_pool_backward_2d, momentum_update, softmax_ce_gradient,
+)
+
+
+# --------------------------------------------------------------------------- correct solutions, several styles
+
+
+def ce_vectorised(logits, labels):
+    z = np.asarray(logits, dtype=float)
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    p[np.arange(len(z)), np.asarray(labels)] -= 1
+    return p / len(z)
+
+
+def ce_lists(logits, labels):  # pure Python, returns nested lists
+    out = []
+    for row, label in zip(logits, labels):
+        top = max(row)
+        exps = [np.exp(v - top) for v in row]
+        total = sum(exps)
+        out.append([(e / total - (k == label)) / len(logits) for k, e in enumerate(exps)])
+    return out
+
+
+def pool_loops(upstream, feature_map, size):
+    m = np.asarray(feature_map)
+    grad = np.zeros(m.shape)
+    for i in range(m.shape[0] // size):
+        for j in range(m.shape[1] // size):
+            window = m[i * size:(i + 1) * size, j * size:(j + 1) * size]
+            r, c = np.unravel_index(np.argmax(window), window.shape)
+            grad[i * size + r, j * size + c] = np.asarray(upstream)[i][j]
+    return grad.tolist()
+
+
+def conv_loops(image, upstream):
+    x, g = np.asarray(image, dtype=float), np.asarray(upstream, dtype=float)
+    k_h, k_w = x.shape[0] - g.shape[0] + 1, x.shape[1] - g.shape[1] + 1
+    return [[float((x[u:u + g.shape[0], v:v + g.shape[1]] * g).sum()) for v in range(k_w)] for u in range(k_h)]
+
+
+def numgrad_loops(f, x, eps=1e-6):
+    x = np.array(x, dtype=float)
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        old = x[index]
+        x[index] = old + eps
+        plus = f(x)
+        x[index] = old - eps
+        minus = f(x)
+        x[index] = old
+        grad[index] = (plus - minus) / (2 * eps)
+    return grad
+
+
+def momentum_lists(w, g, v, lr, momentum):
+    v_new = [momentum * vi - lr * gi for vi, gi in zip(np.ravel(v), np.ravel(g))]
+    w_new = [wi + vi for wi, vi in zip(np.ravel(w), v_new)]
+    shape = np.shape(w)
+    return np.reshape(w_new, shape).tolist(), np.reshape(v_new, shape)
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_references_and_correct_forms_pass(hidden):
+    for check, solutions in [
+        (check_softmax_ce_gradient, [softmax_ce_gradient, ce_vectorised, ce_lists]),
+        (check_max_pool_backward, [max_pool_backward_2d, pool_loops]),
+        (check_conv_weight_gradient, [conv_weight_gradient_2d, conv_loops]),
+        (check_numerical_gradient, [numgrad_loops]),
+        (check_momentum_step, [momentum_update, momentum_lists, lambda *a: list(momentum_update(*a))]),
+    ]:
+        for solution in solutions:
+            check(solution, hidden=hidden)
+
+
+# --------------------------------------------------------------------------- typical mistakes
+
+
+def test_mistakes_fail_with_a_message():
+    with pytest.raises(AssertionError, match="N times too large"):
+        check_softmax_ce_gradient(lambda z, y: ce_vectorised(z, y) * len(z))
+    with pytest.raises(AssertionError, match="relative error"):  # forgot to subtract y
+        check_softmax_ce_gradient(lambda z, y: np.exp(z) / np.exp(z).sum(axis=1, keepdims=True) / len(z))
+    with pytest.raises(AssertionError, match="only the window's maximum"):
+        check_max_pool_backward(lambda g, m, s: np.kron(g, np.ones((s, s))))
+    with pytest.raises(AssertionError, match="flipped"):
+        check_conv_weight_gradient(lambda x, g: np.asarray(conv_loops(x, g))[::-1, ::-1])
+    with pytest.raises(AssertionError, match="shape"):
+        check_conv_weight_gradient(lambda x, g: np.zeros((2, 2, 1)))
+    forward_difference = lambda f, x, eps: np.array([(f(x + eps * e.reshape(x.shape)) - f(x)) / eps for e in np.eye(x.size)]).reshape(x.shape)  # noqa: E731
+    with pytest.raises(AssertionError, match="relative error"):
+        check_numerical_gradient(forward_difference)
+
+    def changes_x(f, x, eps):
+        grad = numgrad_loops(f, x, eps)
+        x += eps
+        return grad
+
+    with pytest.raises(AssertionError, match="changed x"):
+        check_numerical_gradient(changes_x)
+    with pytest.raises(AssertionError, match="two things"):
+        check_momentum_step(lambda w, g, v, lr, mu: np.asarray(w) - lr * np.asarray(g))
+    with pytest.raises(AssertionError, match="velocity"):
+        check_momentum_step(lambda w, g, v, lr, mu: (np.asarray(w) - lr * np.asarray(g), np.asarray(v)))

@@ -36,14 +36,12 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+from utils.constants import EMOTIONS, IMAGE_SIZE, PROJECT_ROOT  # noqa: F401  (re-exported for the lessons)
+from utils.errors import CourseError
+
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data" / "fer2013"
 DEFAULT_CACHE_DIR = PROJECT_ROOT / "data" / "cache"
 ENV_VAR = "FER2013_DIR"
-IMAGE_SIZE = 48
-
-#: The seven classes in FER2013's label order: label ``i`` is ``EMOTIONS[i]``.
-EMOTIONS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 
 #: Folder names seen in the wild, lower-cased, mapped to FER2013 labels.
 FOLDER_TO_LABEL: dict[str, int] = {
@@ -82,7 +80,7 @@ HOW_TO_GET_FER2013 = (
 )
 
 
-class DataError(Exception):
+class DataError(CourseError):
     """Data that cannot be used, with a message that says what is wrong and what to do."""
 
 

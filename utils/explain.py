@@ -27,7 +27,8 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from utils.models import NUM_CLASSES, preprocess
+from utils.constants import IMAGE_SIZE, NUM_CLASSES
+from utils.models import preprocess
 
 _ACTIVATIONS = ("ReLU", "Activation", "LeakyReLU", "ELU")
 _CONVOLUTIONS = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D")
@@ -129,7 +130,7 @@ def feature_maps(model, face: np.ndarray, layer_names: Sequence[str] | None = No
 def _as_batch(faces: np.ndarray) -> tuple[np.ndarray, bool]:
     """Float32 faces ``(N, 48, 48, 1)`` in [0, 1], and whether a single face ``(48, 48[, 1])`` was given."""
     faces = np.asarray(faces)
-    single = faces.ndim == 2 or (faces.ndim == 3 and faces.shape[-1] == 1 and faces.shape[0] != 1 and faces.shape[:2] == (48, 48))
+    single = faces.ndim == 2 or (faces.ndim == 3 and faces.shape[-1] == 1 and faces.shape[0] != 1 and faces.shape[:2] == (IMAGE_SIZE, IMAGE_SIZE))
     return preprocess(faces[np.newaxis] if single and faces.ndim == 3 else faces), single
 
 

@@ -29,7 +29,10 @@ from typing import Sequence
 
 import numpy as np
 
-from utils.data import EMOTIONS, IMAGE_SIZE, PROJECT_ROOT
+from utils.constants import EMOTIONS, IMAGE_SIZE, INPUT_SHAPE, NUM_CLASSES, PROJECT_ROOT  # noqa: F401  (re-exported)
+from utils.errors import CourseError
+from utils.layers.convolution import conv_params  # noqa: F401  (re-exported: lesson 04 counts with it)
+from utils.layers.dense import dense_parameter_count
 
 #: Where the trained model of the course lives (written only by hand, from a run folder).
 SHIPPED_MODEL_PATH = PROJECT_ROOT / "models" / "emotion_cnn.keras"
@@ -37,11 +40,8 @@ SHIPPED_MODEL_PATH = PROJECT_ROOT / "models" / "emotion_cnn.keras"
 #: Test-time augmentation of the shipped pipeline: average with the mirrored face.
 SHIPPED_FLIP_TTA = True
 
-NUM_CLASSES = len(EMOTIONS)
-INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
 
-
-class ModelError(Exception):
+class ModelError(CourseError):
     """A model that cannot be used, with a message that says what is wrong and what to do."""
 
 
@@ -165,16 +165,6 @@ def build_emotion_cnn(architecture: Architecture | None = None, *, name: str = "
 # --------------------------------------------------------------------------- parameter formulas
 
 
-def conv_params(kernel_size: int, channels_in: int, filters: int) -> int:
-    """``(K*K*C_in + 1) * C_out``: every filter has K*K*C_in weights and one bias."""
-    return (kernel_size * kernel_size * channels_in + 1) * filters
-
-
-def dense_params(units_in: int, units_out: int) -> int:
-    """``(n_in + 1) * n_out``: one weight per input and one bias, for every output."""
-    return (units_in + 1) * units_out
-
-
 def batchnorm_params(channels: int) -> int:
     """``4 * C``: gamma and beta are learned; the moving mean and variance are not."""
     return 4 * channels
@@ -222,9 +212,9 @@ def parameter_table(architecture: Architecture | None = None) -> list[ParameterR
     head_name = "global_average" if arch.head == "global_average" else "flatten"
     rows.append(ParameterRow(head_name, (features,), "0 (no weights)", 0))
     rows.append(ParameterRow("dense", (arch.dense_units,), f"({features} + 1) * {arch.dense_units}",
-                             dense_params(features, arch.dense_units)))
+                             dense_parameter_count(features, arch.dense_units)))
     rows.append(ParameterRow("emotion", (NUM_CLASSES,), f"({arch.dense_units} + 1) * {NUM_CLASSES}",
-                             dense_params(arch.dense_units, NUM_CLASSES)))
+                             dense_parameter_count(arch.dense_units, NUM_CLASSES)))
     return rows
 
 
@@ -477,7 +467,7 @@ def load_shipped_or(fallback_model, path: str | os.PathLike | None = None):
 
 __all__: Sequence[str] = (
     "Architecture", "ModelError", "ParameterRow", "SHIPPED_MODEL_PATH", "SHIPPED_FLIP_TTA",
-    "batchnorm_params", "build_emotion_cnn", "conv_params", "count_parameters", "dense_params",
+    "batchnorm_params", "build_emotion_cnn", "conv_params", "count_parameters",
     "describe_architecture", "load_model", "load_shipped_or", "multiply_adds_per_face", "parameter_table",
     "predict_labels", "predict_proba", "preprocess", "save_model", "set_batch_norm_momentum",
 )

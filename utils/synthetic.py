@@ -22,7 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from utils.data import EMOTIONS, IMAGE_SIZE
+from utils.constants import EMOTIONS, IMAGE_SIZE
 
 #: FER2013's training-set class counts, in label order (angry ... neutral).
 FER2013_TRAIN_COUNTS = (3995, 436, 4097, 7215, 4830, 3171, 4965)

@@ -27,16 +27,15 @@ from typing import Any
 
 import numpy as np
 
-from utils.data import EMOTIONS
-
-NUM_CLASSES = len(EMOTIONS)
+from utils.constants import EMOTIONS, NUM_CLASSES
+from utils.errors import CourseError
 
 #: File names inside a run folder.
 SETTINGS_FILE, HISTORY_FILE, LOG_FILE, STATE_FILE = "settings.json", "history.csv", "train.log", "state.json"
 LAST_CHECKPOINT, BEST_CHECKPOINT, FINAL_MODEL = "last.keras", "best.keras", "model.keras"
 
 
-class TrainingError(Exception):
+class TrainingError(CourseError):
     """Training that cannot start or resume, with a message that says what to do."""
 
 

@@ -14,11 +14,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from utils.data import EMOTIONS
+from utils.constants import EMOTIONS, EMOTIONS_RO  # noqa: F401  (EMOTIONS_RO re-exported)
 from utils.i18n import tr
-
-#: Romanian names of the seven FER2013 emotions, in label order.
-EMOTIONS_RO: tuple[str, ...] = ("furie", "dezgust", "frică", "bucurie", "tristețe", "surpriză", "neutru")
 
 
 def emotion_name(label: int | str) -> str:

@@ -20,10 +20,9 @@ from pathlib import Path
 from flask import Flask, Request, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from utils.data import EMOTIONS
+from utils.constants import EMOTIONS, EMOTIONS_RO
 from utils.images import FaceBox, ImageError, ImageTooLargeError, NoFaceFoundError, decode_image, image_header_size
 from utils.models import SHIPPED_MODEL_PATH
-from utils.viz import EMOTIONS_RO
 from webapp.predictor import EmotionPredictor
 
 #: The environment variable that names the model file when ``model_path`` is not given.

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from utils.images import FACE_SIZE, FaceBox, faces_from_photo
+from utils.constants import IMAGE_SIZE, INPUT_SHAPE
+from utils.images import FaceBox, faces_from_photo
 from utils.models import SHIPPED_FLIP_TTA, load_model, predict_proba
 
 
@@ -40,7 +41,7 @@ def file_version(path: Path) -> str:
 class EmotionPredictor:
     """Loads a ``.keras`` model (raising :class:`utils.models.ModelError` with a clear message) and predicts emotions."""
 
-    def __init__(self, model_path: str | Path, *, min_face_size: int = FACE_SIZE) -> None:
+    def __init__(self, model_path: str | Path, *, min_face_size: int = IMAGE_SIZE) -> None:
         # Faces smaller than the network's 48x48 input would only be enlarged and blurred; skipping
         # them also skips the detector's finest, most expensive scales (a third of its time).
         self.min_face_size = min_face_size
@@ -58,7 +59,7 @@ class EmotionPredictor:
         }
         # Compile the predict step now (one and two faces), not during the first request.
         for faces in (1, 2):
-            self.probabilities(np.zeros((faces, 48, 48, 1), dtype=np.float32))
+            self.probabilities(np.zeros((faces, *INPUT_SHAPE), dtype=np.float32))
 
     def probabilities(self, faces: np.ndarray) -> np.ndarray:
         """``(N, 7)`` probabilities for float32 faces ``(N, 48, 48, 1)`` in [0, 1] (the shipped pipeline)."""

@@ -24,6 +24,8 @@ from typing import Union
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from utils.errors import CourseError
+
 Padding = Union[str, int]
 
 #: The classic 3x3 (and two 5x5) image-processing kernels, as float32 arrays to correlate with.
@@ -46,7 +48,7 @@ KERNELS: dict[str, np.ndarray] = {
 }
 
 
-class ConvolutionError(ValueError):
+class ConvolutionError(CourseError, ValueError):
     """Arguments a convolution cannot use, with a message that says what is wrong and what to do."""
 
 

@@ -20,6 +20,7 @@ import cv2
 import ipywidgets as widgets
 import numpy as np
 
+from utils.constants import NUM_CLASSES
 from utils.explain import feature_layer_names, feature_maps
 from utils.i18n import tr
 from utils.images import ImageError, ImageTooLargeError, NoFaceFoundError, decode_image, draw_boxes, faces_from_photo
@@ -139,7 +140,7 @@ class PhotoPredictor(widgets.VBox):
         self.model = model
         self.display_side = display_side
         self.boxes: list = []
-        self.probabilities = np.zeros((0, 7), np.float32)
+        self.probabilities = np.zeros((0, NUM_CLASSES), np.float32)
         self.upload = widgets.FileUpload(accept="image/*", multiple=False,
                                          description=tr("Upload a photo", "Încărcați o fotografie"),
                                          layout={"width": "240px"})
@@ -160,7 +161,7 @@ class PhotoPredictor(widgets.VBox):
             self.analyse(bytes(entry["content"]), name=str(entry.get("name", "")))
 
     def _fail(self, message: str) -> None:
-        self.boxes, self.probabilities = [], np.zeros((0, 7), np.float32)
+        self.boxes, self.probabilities = [], np.zeros((0, NUM_CLASSES), np.float32)
         self.photo_image.value = b""
         self.bars_image.value = b""
         self.faces_image.value = b""

@@ -11,14 +11,12 @@ from utils.training import (
     BEST_CHECKPOINT,
     FINAL_MODEL,
     LAST_CHECKPOINT,
-    LivePlot,
     RunFolder,
     TrainingError,
     class_weights,
     make_augmenter,
     make_datasets,
     make_schedule,
-    plot_history,
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -82,28 +80,6 @@ def test_schedule_warms_up_then_decays():
     assert lr[0] == pytest.approx(1e-5)
     assert lr[0] < lr[1] < lr[2] == pytest.approx(1e-3)
     assert lr[2] > lr[3] > lr[4] == pytest.approx(1e-5, rel=1e-3)
-
-
-def test_plot_history_draws_both_panels():
-    rows = [{"epoch": 1, "loss": 1.5, "val_loss": 1.6, "accuracy": 0.4, "val_accuracy": 0.38},
-            {"epoch": 2, "loss": 1.3, "val_loss": 1.4, "accuracy": 0.5, "val_accuracy": 0.47}]
-    figure = plot_history(rows)
-    assert len(figure.axes) == 2 and all(len(ax.lines) == 2 for ax in figure.axes)
-
-
-def test_live_plot_callback_keeps_every_epoch_during_fit():
-    import keras
-
-    from utils.models import Architecture, build_emotion_cnn
-
-    model = build_emotion_cnn(Architecture(filters=(4,), block_dropout=(0.0,), dense_units=4))
-    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
-    x, y = np.zeros((8, 48, 48, 1), "float32"), keras.utils.to_categorical(np.arange(8) % 7, 7)
-    earlier = [{"epoch": 1, "loss": 2.0, "accuracy": 0.2}]  # a resumed run starts with its history
-    plot = LivePlot(earlier)
-    model.fit(x, y, validation_data=(x, y), epochs=3, initial_epoch=1, callbacks=[plot], verbose=0)
-    assert [row["epoch"] for row in plot.rows] == [1, 2, 3]
-    assert "val_accuracy" in plot.rows[-1]
 
 
 def test_run_folder_never_overwrites(tmp_path):

@@ -432,42 +432,9 @@ def set_batch_norm_momentum(model, momentum: float) -> int:
     return changed
 
 
-def load_shipped_or(fallback_model, path: str | os.PathLike | None = None):
-    """``(model, sentence)``: the shipped model when it loads, else ``fallback_model``; the sentence says which.
-
-    Lets a lesson run top to bottom on a computer without the shipped model: it continues
-    with the model it trained itself and tells the student so. Without a fallback
-    (``None``) a missing or broken shipped model raises its :class:`ModelError`.
-    """
-    from utils.i18n import tr
-
-    path = Path(path) if path is not None else SHIPPED_MODEL_PATH
-    try:
-        model = load_model(path)
-    except ModelError as error:
-        if fallback_model is None:
-            raise
-        return fallback_model, tr(
-            f"The shipped model is NOT available ({error}) The rest of the lesson uses the model trained "
-            f"above in this notebook ({fallback_model.count_params():,} parameters): expect much lower "
-            "numbers than the shipped model's.",
-            f"Modelul livrat NU este disponibil ({error}) Restul lecției folosește modelul antrenat mai sus "
-            f"în acest notebook ({fallback_model.count_params():,} de parametri): așteptați-vă la cifre mult "
-            "mai mici decât ale modelului livrat.")
-    card = path.with_name("MODEL_CARD.md")
-    where = tr(f" Its measured results are in {card}.", f" Rezultatele lui măsurate sunt în {card}.") if card.exists() else ""
-    return model, tr(
-        f"Using the shipped model {path} ({model.count_params():,} parameters), trained with "
-        "`python -m utils.train --config models/recipe.json` on FER2013's Training split only; the epoch with "
-        f"the best PublicTest accuracy was kept.{where}",
-        f"Folosim modelul livrat {path} ({model.count_params():,} de parametri), antrenat cu "
-        "`python -m utils.train --config models/recipe.json` doar pe partea Training a FER2013; s-a păstrat "
-        f"epoca cu cea mai bună acuratețe pe PublicTest.{where}")
-
-
 __all__: Sequence[str] = (
     "Architecture", "ModelError", "ParameterRow", "SHIPPED_MODEL_PATH", "SHIPPED_FLIP_TTA",
     "batchnorm_params", "build_emotion_cnn", "conv_params", "count_parameters",
-    "describe_architecture", "load_model", "load_shipped_or", "multiply_adds_per_face", "parameter_table",
+    "describe_architecture", "load_model", "multiply_adds_per_face", "parameter_table",
     "predict_labels", "predict_proba", "preprocess", "save_model", "set_batch_norm_momentum",
 )

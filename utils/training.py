@@ -7,8 +7,8 @@
 - :func:`compile_model`    optimizer, loss (with label smoothing) and metrics
 - callbacks: :class:`EpochLog` (history.csv + a readable log), :class:`RunCheckpoint`
   (every epoch: the full training state, so a run can be resumed exactly; plus the best
-  model by validation accuracy), :class:`ResumableEarlyStopping`, :class:`LivePlot`
-  (redraws the loss and accuracy curves in a notebook after every epoch)
+  model by validation accuracy), :class:`ResumableEarlyStopping`
+  (the live training curves of a notebook are :class:`utils.viz.LivePlot`)
 - :class:`RunFolder`       ``runs/<name>/``: settings.json, history.csv, train.log, checkpoints
 
 ``python -m utils.train`` puts them together; lesson 04 uses them one at a time.
@@ -421,56 +421,3 @@ class ResumableEarlyStopping(_keras_callback_base()):
                 f"early stopping after epoch {epoch + 1}: no improvement of {self.checkpoint.monitor} "
                 f"for {self.patience} epochs (best {self.checkpoint.best:.4f})"
             )
-
-
-class LivePlot(_keras_callback_base()):
-    """Redraws the loss and accuracy curves (training and validation) after every epoch.
-
-    In a notebook the figure is replaced in place; ``history`` may hold the epochs of a
-    run being resumed, so the curves start at its beginning.
-    """
-
-    def __init__(self, history: list[dict[str, float]] | None = None, *, title: str | None = None):
-        super().__init__()
-        self.rows = list(history or [])
-        self.title = title
-        self._handle = None
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.rows.append({"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}})
-        figure = plot_history(self.rows, title=self.title)
-        try:
-            from IPython.display import display
-
-            if self._handle is None:
-                self._handle = display(figure, display_id=True)
-            else:
-                self._handle.update(figure)
-        except ImportError:  # no IPython: nothing to draw on
-            pass
-        import matplotlib.pyplot as plt
-
-        plt.close(figure)
-
-
-def plot_history(rows: list[dict[str, float]], *, title: str | None = None):
-    """Two panels, loss and accuracy per epoch, training vs validation; returns the figure."""
-    import matplotlib.pyplot as plt
-
-    from utils.i18n import tr
-
-    epochs = [r["epoch"] for r in rows]
-    figure, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-    for axis, key, label in ((axes[0], "loss", tr("loss", "pierdere")), (axes[1], "accuracy", tr("accuracy", "acuratețe"))):
-        for prefix, name, style in (("", tr("training", "antrenare"), "-o"), ("val_", tr("validation", "validare"), "-s")):
-            values = [r.get(prefix + key, math.nan) for r in rows]
-            if not all(math.isnan(v) for v in values):
-                axis.plot(epochs, values, style, markersize=3, label=name)
-        axis.set_xlabel(tr("epoch", "epoca"))
-        axis.set_ylabel(label)
-        axis.grid(alpha=0.3)
-        axis.legend()
-    if title:
-        figure.suptitle(title)
-    figure.tight_layout()
-    return figure

@@ -1,4 +1,4 @@
-"""utils.training and utils.train: augmentation, class weights, schedule, run folders, resume."""
+"""utils.training and the utils.train command line: augmentation, class weights, schedule, run folders, resume."""
 
 import json
 from pathlib import Path
@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from utils.models import load_model, predict_proba
+from utils.models import Architecture, load_model, predict_proba
 from utils.training import (
     BEST_CHECKPOINT,
     FINAL_MODEL,
@@ -102,7 +102,8 @@ def synthetic_folders(tmp_path_factory):
 
 
 def test_train_resume_and_refusals(tmp_path, synthetic_folders, capsys):
-    from utils.train import main, train
+    from utils.train import main
+    from utils.training import train
 
     recipe_file = tmp_path / "recipe.json"
     recipe_file.write_text(json.dumps(tiny_recipe(epochs=3)))
@@ -152,7 +153,7 @@ def test_train_resume_and_refusals(tmp_path, synthetic_folders, capsys):
 
 
 def test_final_model_predicts_like_the_best_checkpoint(tmp_path, synthetic_folders):
-    from utils.train import train
+    from utils.training import train
 
     run = train(recipe=tiny_recipe(epochs=1), run_dir=tmp_path / "run", data=str(synthetic_folders), cache=False, verbose=0)
     faces = np.random.default_rng(0).integers(0, 256, (5, 48, 48, 1), dtype=np.uint8)
@@ -166,7 +167,7 @@ def test_final_model_predicts_like_the_best_checkpoint(tmp_path, synthetic_folde
 @pytest.mark.slow
 def test_a_few_training_steps_on_fer2013(tmp_path, shared_fer2013):
     """The shipped recipe's model on 512 real faces for one epoch: it runs and writes its run folder."""
-    from utils.train import train
+    from utils.training import train
 
     recipe = json.loads(json.dumps(RECIPE))
     recipe["training"]["epochs"] = 1
@@ -176,3 +177,16 @@ def test_a_few_training_steps_on_fer2013(tmp_path, shared_fer2013):
     assert settings["data"]["train_images"] == 512
     (row,) = run.history()
     assert np.isfinite(row["loss"]) and 0 <= row["val_accuracy"] <= 1
+
+
+def test_quick_recipe_is_small_and_valid():
+    from utils.models import count_parameters
+    from utils.training import read_recipe
+
+    quick = read_recipe(PROJECT_ROOT / "models" / "recipe_quick.json")
+    arch = Architecture.from_dict(quick["model"])
+    assert count_parameters(arch)["total"] < 100_000 and quick["training"]["epochs"] <= 5
+    assert quick["training"]["train_images"] == 2500 and quick["training"]["batch_norm_momentum"] == 0.9
+    # the shipped recipe keeps Keras's defaults for the keys it leaves out
+    full = read_recipe(PROJECT_ROOT / "models" / "recipe.json")
+    assert full["training"]["batch_norm_momentum"] == 0.99 and full["training"]["train_images"] is None

@@ -18,11 +18,10 @@ import time
 import nbformat
 import pytest
 
-from conftest import PROJECT_ROOT, record_timing
+from utils.constants import PROJECT_ROOT
 from lesson_files import lesson_paths, read
 
-sys.path.insert(0, str(PROJECT_ROOT / "tools"))
-import grading  # noqa: E402
+from tools import grading
 
 pytestmark = pytest.mark.grading
 
@@ -77,7 +76,7 @@ def region_lines(notebook, begin: str, end: str) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
+def course(tmp_path_factory, record_timing):
     """One full round trip for all lessons; the tests below read what it left behind."""
     root = tmp_path_factory.mktemp("course")
     start = time.perf_counter()

@@ -37,7 +37,6 @@ from pathlib import Path
 import pytest
 
 from browser_support import PROJECT_ROOT, jupyter_server, launch_chromium, open_page, playwright_session, wait_until
-from conftest import record_timing
 from lesson_files import lesson_paths, read
 
 pytestmark = pytest.mark.browser
@@ -253,7 +252,7 @@ def _lab_settings(home: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
+def lab(tmp_path_factory, record_timing):
     home = tmp_path_factory.mktemp("jupyterlab")
     copy = home / "course"
     shutil.copytree(PROJECT_ROOT / "lessons", copy / "lessons")
@@ -300,7 +299,7 @@ def test_lesson_main_widget_reacts_in_jupyterlab(chromium, lab, path):
         context.close()
 
 
-def test_filter_lab_as_a_voila_app(chromium, tmp_path):
+def test_filter_lab_as_a_voila_app(chromium, tmp_path, record_timing):
     """The filter lab served by Voila as apps/filter_lab.sh does: both explorers render and react to their controls."""
     start = time.perf_counter()
     # What apps/filter_lab.sh runs: voila in apps/ (so that apps/voila.json applies), no browser.

@@ -23,10 +23,12 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT_ROOT / "tools"))
+try:
+    from tools import editions
+except ImportError:  # run as a script (python tools/grading.py): its own folder is on sys.path, the project's is not
+    import editions
 
-import editions  # noqa: E402
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 GRADES_CSV = "grades.csv"
 

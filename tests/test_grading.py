@@ -18,7 +18,6 @@ import time
 import nbformat
 import pytest
 
-from utils.constants import PROJECT_ROOT
 from lesson_files import lesson_paths, read
 
 from tools import grading

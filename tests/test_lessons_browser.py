@@ -269,7 +269,7 @@ def lab(tmp_path_factory, record_timing):
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
-def test_lesson_main_widget_reacts_in_jupyterlab(chromium, lab, path):
+def test_lesson_main_widget_reacts_in_jupyterlab(chromium, lab, path, record_timing):
     base, token = lab
     index = main_widget_cell(read(path), path.stem[:2])
     start = time.perf_counter()

@@ -5,7 +5,6 @@ Tests get these as fixtures (arguments), never with ``from conftest import``.
 
 import json
 import os
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -8,8 +8,18 @@ import pytest
 
 import utils  # noqa: F401  (quiet TensorFlow before it is imported)
 from utils.layers.convolution import (
-    KERNELS, ConvolutionError, conv2d, conv2d_loops, conv_output_size, conv_params, conv_step,
-    convolve2d, correlate2d, correlate_patch, pad_amounts, pad_input,
+    KERNELS,
+    ConvolutionError,
+    conv2d,
+    conv2d_loops,
+    conv_output_size,
+    conv_params,
+    conv_step,
+    convolve2d,
+    correlate2d,
+    correlate_patch,
+    pad_amounts,
+    pad_input,
 )
 
 tf = pytest.importorskip("tensorflow")

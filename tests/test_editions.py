@@ -8,12 +8,11 @@ import time
 
 import nbformat
 import pytest
+from lesson_files import lang_of, lesson_paths, read
 from nbclient import NotebookClient
 
-from utils.constants import PROJECT_ROOT
-from lesson_files import lang_of, lesson_paths, read
-
 from tools import editions
+from utils.constants import PROJECT_ROOT
 
 LESSONS = lesson_paths()
 ids = [p.stem for p in LESSONS]

@@ -12,12 +12,10 @@ for the solved one.
 from __future__ import annotations
 
 import re
-import sys
 import time
 
 import nbformat
 import pytest
-
 from lesson_files import lesson_paths, read
 
 from tools import grading
@@ -93,7 +91,7 @@ def course(tmp_path_factory, record_timing):
         grading.autograde(lesson, course=root)
         grading.feedback(lesson, course=root)
         record_timing(f"nbgrader autograde + feedback, {lesson} x {len(STUDENTS)} submissions", time.perf_counter() - lesson_start)
-    grades = grading.export(root / "grades.csv", course=root)
+    grading.export(root / "grades.csv", course=root)
     record_timing(f"nbgrader round trip: {len(ids)} lessons x {len(STUDENTS)} submissions", time.perf_counter() - start)
     return root
 

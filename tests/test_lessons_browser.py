@@ -35,7 +35,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from browser_support import PROJECT_ROOT, jupyter_server, launch_chromium, open_page, playwright_session, wait_until
 from lesson_files import lesson_paths, read
 
@@ -106,13 +105,13 @@ _RUN_UP_TO = f"""(last) => {{
     }}
     return true;
 }}"""
-_CELLS_DONE = f"""(last) => {{
+_CELLS_DONE = """(last) => {
     const panel = window.jupyterapp.shell.currentWidget, notebook = panel.content;
     const kernel = panel.sessionContext.session.kernel;
     const cells = notebook.widgets.slice(0, last + 1).filter(c => c.model.type === 'code');
     const failed = cells.some(c => c.model.outputs.toJSON().some(o => o.output_type === 'error'));
     return failed || (kernel.status === 'idle' && cells.every(c => c.model.executionCount !== null));
-}}"""
+}"""
 _CELL_ERRORS = f"""(last) => {{
     const notebook = {_NOTEBOOK};
     return notebook.widgets.slice(0, last + 1).flatMap((c, i) => c.model.type !== 'code' ? [] :

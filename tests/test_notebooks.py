@@ -1,13 +1,11 @@
 """Every lesson executes top to bottom, headless, as a student would run it."""
 
-import os
 import time
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
-
 from lesson_files import lesson_paths
+from nbclient import NotebookClient
 
 LESSONS = lesson_paths()
 

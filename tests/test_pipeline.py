@@ -6,8 +6,7 @@ import pytest
 from utils import images
 from utils.images import ImageError, ImageTooLargeError, NoFaceFoundError, faces_from_photo
 from utils.models import predict_proba
-from utils.pipeline import (MAX_SIDE, MIN_FACE_SIZE, EmptyUploadError, NotAnImageError, PhotoPipeline,
-                            UploadTooLargeError)
+from utils.pipeline import MAX_SIDE, MIN_FACE_SIZE, EmptyUploadError, NotAnImageError, PhotoPipeline, UploadTooLargeError
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from utils.i18n import set_language
 from utils import viz
 from utils.constants import EMOTIONS
+from utils.i18n import set_language
 from utils.viz import compare_training_curves, plot_history
 
 HISTORY = {"loss": [2.0, 1.5, 1.0], "val_loss": [2.1, 1.8, 1.9], "accuracy": [0.2, 0.5, 0.7], "val_accuracy": [0.2, 0.3, 0.3]}

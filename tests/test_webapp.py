@@ -23,8 +23,8 @@ import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
-from utils.data import EMOTIONS  # noqa: E402
 from utils.constants import IMAGE_SIZE  # noqa: E402
+from utils.data import EMOTIONS  # noqa: E402
 from utils.images import decode_image, faces_from_photo, image_header_size, sample_photo_path  # noqa: E402
 
 pytestmark = [

@@ -11,6 +11,7 @@ from utils.models import predict_proba
 from utils.pipeline import MAX_UPLOAD_BYTES
 from utils.widgets.model import FeatureMapBrowser, PhotoPredictor, feature_map_browser, photo_predictor
 
+
 @pytest.fixture(scope="module")
 def model(make_tiny_model):
     return make_tiny_model(1)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import utils  # noqa: F401  (quiets TensorFlow before it is imported)
 from utils.data import DataError, load_fer2013

@@ -22,7 +22,7 @@ Grad-CAM in four steps, for a face, a class ``c`` and a layer with maps ``A^k`` 
 from __future__ import annotations
 
 import weakref
-from typing import Sequence
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
@@ -32,7 +32,7 @@ from utils.models import preprocess
 
 _ACTIVATIONS = ("ReLU", "Activation", "LeakyReLU", "ELU")
 _CONVOLUTIONS = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D")
-_SUBMODELS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_SUBMODELS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _kind(layer) -> str:

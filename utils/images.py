@@ -114,11 +114,11 @@ class FaceBox:
     def area(self) -> int:
         return self.w * self.h
 
-    def scaled(self, factor: float) -> "FaceBox":
+    def scaled(self, factor: float) -> FaceBox:
         """The same box in an image resized by ``factor`` (e.g. from a thumbnail back to the photo)."""
         return FaceBox(*(int(round(v * factor)) for v in (self.x, self.y, self.w, self.h)))
 
-    def expanded(self, margin: float, image_shape: tuple[int, ...]) -> "FaceBox":
+    def expanded(self, margin: float, image_shape: tuple[int, ...]) -> FaceBox:
         """The box grown by ``margin`` x its size on every side, then clamped to the image.
 
         ``margin=0.2`` adds 20% of the width left and right and 20% of the height above

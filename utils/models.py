@@ -23,9 +23,9 @@ import json
 import os
 import weakref
 import zipfile
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -112,7 +112,7 @@ class Architecture:
             size //= 2
 
     @classmethod
-    def from_dict(cls, settings: dict) -> "Architecture":
+    def from_dict(cls, settings: dict) -> Architecture:
         """From the ``"model"`` section of a recipe; unknown keys are an error, not ignored."""
         known = set(cls.__dataclass_fields__)
         unknown = sorted(set(settings) - known)
@@ -298,7 +298,7 @@ def _predict_batches(model, x: np.ndarray, batch_size: int) -> np.ndarray:
     return np.concatenate(outputs).astype(np.float32, copy=False)
 
 
-_FORWARD_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_FORWARD_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _compiled_forward(model):

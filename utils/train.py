@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 import utils  # noqa: F401  (quiets TensorFlow before it is imported)
 from utils.constants import PROJECT_ROOT

@@ -38,8 +38,16 @@ import numpy as np
 from utils.constants import EMOTIONS, NUM_CLASSES, PROJECT_ROOT
 from utils.data import Dataset, Split, load_fer2013, resolve_data_dir
 from utils.errors import CourseError
-from utils.models import (Architecture, build_emotion_cnn, count_parameters, describe_architecture, load_model,
-                          predict_labels, save_model, set_batch_norm_momentum)
+from utils.models import (
+    Architecture,
+    build_emotion_cnn,
+    count_parameters,
+    describe_architecture,
+    load_model,
+    predict_labels,
+    save_model,
+    set_batch_norm_momentum,
+)
 
 #: File names inside a run folder.
 SETTINGS_FILE, HISTORY_FILE, LOG_FILE, STATE_FILE = "settings.json", "history.csv", "train.log", "state.json"
@@ -270,7 +278,7 @@ class RunFolder:
     path: Path
 
     @classmethod
-    def create(cls, path: str | os.PathLike, settings: dict[str, Any]) -> "RunFolder":
+    def create(cls, path: str | os.PathLike, settings: dict[str, Any]) -> RunFolder:
         """A new run folder holding ``settings.json``; an existing non-empty folder is refused."""
         path = Path(path)
         if path.exists() and any(path.iterdir()):
@@ -283,7 +291,7 @@ class RunFolder:
         return cls(path)
 
     @classmethod
-    def open(cls, path: str | os.PathLike) -> "RunFolder":
+    def open(cls, path: str | os.PathLike) -> RunFolder:
         """An existing run folder, to resume or to read."""
         path = Path(path)
         if not (path / SETTINGS_FILE).is_file():

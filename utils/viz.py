@@ -9,7 +9,7 @@ convert OpenCV's BGR first (``utils.images.bgr_to_rgb``). Titles go through
 from __future__ import annotations
 
 import math
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 
 def _is_loopback(host: str) -> bool:

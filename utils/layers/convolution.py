@@ -19,14 +19,13 @@ one matrix product (use it: hundreds of times faster).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from utils.errors import CourseError
 
-Padding = Union[str, int]
+Padding = str | int
 
 #: The classic 3x3 (and two 5x5) image-processing kernels, as float32 arrays to correlate with.
 KERNELS: dict[str, np.ndarray] = {

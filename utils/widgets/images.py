@@ -14,8 +14,8 @@ import cv2
 import ipywidgets as widgets
 import numpy as np
 
-from utils.i18n import tr
 from utils.constants import IMAGE_SIZE
+from utils.i18n import tr
 from utils.images import FaceBox, check_image, crop, face_candidates, group_candidates, preprocess_face
 from utils.widgets.display import png_bytes
 

@@ -223,7 +223,7 @@ class PhotoPredictor(widgets.VBox):
     def upload_bytes(self, data: bytes, name: str = "photo.jpg") -> None:
         """Put ``data`` in the upload control as a browser would (for tests and demos)."""
         self.upload.value = ({"name": name, "type": "", "size": len(data), "content": memoryview(data),
-                              "last_modified": datetime.datetime.now(datetime.timezone.utc)},)
+                              "last_modified": datetime.datetime.now(datetime.UTC)},)
 
 
 def _name(label: int) -> str:

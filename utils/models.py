@@ -45,6 +45,10 @@ class ModelError(CourseError):
     """A model that cannot be used, with a message that says what is wrong and what to do."""
 
 
+class ArchitectureError(ModelError, ValueError):
+    """Architecture settings the builder refuses (a ValueError too, as before it existed)."""
+
+
 # --------------------------------------------------------------------------- architecture
 
 
@@ -76,20 +80,20 @@ class Architecture:
         pool = (True,) * len(self.filters) if self.pool is None else tuple(bool(p) for p in self.pool)
         object.__setattr__(self, "pool", pool)
         if not self.filters or any(f < 1 for f in self.filters):
-            raise ValueError(f"filters must be a non-empty list of positive integers, got {self.filters}")
+            raise ArchitectureError(f"filters must be a non-empty list of positive integers, got {self.filters}")
         if len(self.block_dropout) != len(self.filters):
-            raise ValueError(
+            raise ArchitectureError(
                 f"block_dropout needs one rate per block: {len(self.filters)} blocks, "
                 f"{len(self.block_dropout)} rates ({self.block_dropout})"
             )
         if any(not 0 <= d < 1 for d in (*self.block_dropout, self.dense_dropout)):
-            raise ValueError("dropout rates must lie in [0, 1)")
+            raise ArchitectureError("dropout rates must lie in [0, 1)")
         if self.head not in ("global_average", "flatten"):
-            raise ValueError(f"head must be 'global_average' or 'flatten', got {self.head!r}")
+            raise ArchitectureError(f"head must be 'global_average' or 'flatten', got {self.head!r}")
         if self.convs_per_block < 1 or self.kernel_size < 1 or self.dense_units < 1:
-            raise ValueError("convs_per_block, kernel_size and dense_units must be positive")
+            raise ArchitectureError("convs_per_block, kernel_size and dense_units must be positive")
         if len(self.pool) != len(self.filters):
-            raise ValueError(
+            raise ArchitectureError(
                 f"pool needs one true/false per block: {len(self.filters)} blocks, {len(self.pool)} values ({self.pool})"
             )
         size = IMAGE_SIZE
@@ -97,13 +101,13 @@ class Architecture:
             if not pooled:
                 continue
             if size < 2:
-                raise ValueError(
+                raise ArchitectureError(
                     f"block {block}'s 2x2 max-pooling has {size}x{size} maps to pool: {sum(self.pool)} pooling "
                     "blocks shrink a 48x48 image to nothing. Use fewer blocks or set their 'pool' to false."
                 )
             if size % 2:
                 lost = size * size - (size - 1) * (size - 1)
-                raise ValueError(
+                raise ArchitectureError(
                     f"block {block}'s 2x2 max-pooling would turn {size}x{size} maps into {size // 2}x{size // 2} "
                     f"and never read their last row and column ({lost} of {size * size} cells): those cells "
                     f"could not reach the classifier. Set block {block}'s 'pool' to false (\"pool\": "
@@ -117,7 +121,7 @@ class Architecture:
         known = set(cls.__dataclass_fields__)
         unknown = sorted(set(settings) - known)
         if unknown:
-            raise ValueError(f"unknown model settings {unknown}; known: {sorted(known)}")
+            raise ArchitectureError(f"unknown model settings {unknown}; known: {sorted(known)}")
         return cls(**settings)
 
     def feature_map_sizes(self) -> list[int]:
@@ -433,7 +437,7 @@ def set_batch_norm_momentum(model, momentum: float) -> int:
 
 
 __all__: Sequence[str] = (
-    "Architecture", "ModelError", "ParameterRow", "SHIPPED_MODEL_PATH", "SHIPPED_FLIP_TTA",
+    "Architecture", "ArchitectureError", "ModelError", "ParameterRow", "SHIPPED_MODEL_PATH", "SHIPPED_FLIP_TTA",
     "batchnorm_params", "build_emotion_cnn", "conv_params", "count_parameters",
     "describe_architecture", "load_model", "multiply_adds_per_face", "parameter_table",
     "predict_labels", "predict_proba", "preprocess", "save_model", "set_batch_norm_momentum",

@@ -651,7 +651,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.run(args)
-    except DataError as error:
+    except CourseError as error:  # DataError, or an ImageError of the synthetic writer
         print(f"error: {error}", file=sys.stderr)
         return 2
 

@@ -44,14 +44,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from werkzeug.serving import WSGIRequestHandler, make_server
 
-    from utils.models import ModelError
+    from utils.errors import CourseError
     from webapp.app import create_app, resolve_model_path
 
     _single_threaded_inference()
     print(f"Loading the model {resolve_model_path(args.model)} ...", flush=True)
     try:
         app = create_app(args.model)
-    except ModelError as error:
+    except CourseError as error:  # ModelError: a missing or unusable model file
         print(f"error: the web demo cannot start without a model. {error}", file=sys.stderr)
         return 2
     if not _is_loopback(args.host):

@@ -208,3 +208,12 @@ def test_a_clean_tree_passes(tmp_path):
 def test_a_bad_import_is_reported(tmp_path, files, expected):
     problems = violations(_tree(tmp_path, files))
     assert any(expected in problem for problem in problems), problems
+
+
+def test_the_readme_lists_every_module_of_utils():
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    section = readme[readme.index("## For maintainers"):readme.index("## Română")]
+    top_level = sorted(p.name for p in (PROJECT_ROOT / "utils").iterdir()
+                       if (p.suffix == ".py" and p.name != "__init__.py") or (p / "__init__.py").exists())
+    missing = [name for name in top_level if f"`utils/{name}" not in section]
+    assert not missing, f"README.md's maintainer section does not list {missing}"

@@ -18,6 +18,8 @@ When it is nowhere, :func:`load_course_data` falls back to the synthetic faces o
 :mod:`utils.synthetic` and says so.
 
 Command line: ``python -m utils.data info|download|synthetic --help``.
+
+Lesson 01 (section 5, "The data set: FER2013") introduces the data set; every lesson loads it with :func:`load_course_data`.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@
 folder of class subfolders; ``--split`` picks the split (default: the held-out test
 split, ``private_test`` if present, else ``public_test`` / ``test``); ``--model``
 defaults to the shipped model.
+
+Lesson 04 (section 5, "How good is it?") explains the metrics it reports.
 """
 
 from __future__ import annotations

@@ -17,6 +17,8 @@ Grad-CAM in four steps, for a face, a class ``c`` and a layer with maps ``A^k`` 
 3. its average over the cells is the weight of channel ``k``: ``alpha_k = mean_ij dy_c / dA^k_ij``;
 4. the heatmap is ``ReLU(sum_k alpha_k A^k)`` (only evidence *for* the class), scaled to
    [0, 1] and resized from the layer's resolution (3x3 .. 48x48) to 48x48.
+
+Lesson 04 (section 6, "Looking inside") explains feature maps and Grad-CAM.
 """
 
 from __future__ import annotations

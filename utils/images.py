@@ -7,6 +7,8 @@ The face pipeline (used by lesson 01, lesson 04 and the web demo, so that the mo
 always sees the same kind of input): :func:`detect_faces` (OpenCV's Haar cascade) ->
 :func:`crop` with a margin, clamped at the borders -> :func:`preprocess_face`
 (grayscale, 48x48, float32 in [0, 1]); :func:`faces_from_photo` does all three.
+
+Lesson 01 explains all of it (sections 1-4: arrays, BGR vs RGB, grayscale, from a photo to the 48x48 face).
 """
 
 from __future__ import annotations

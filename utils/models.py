@@ -15,6 +15,8 @@ The prediction pipeline (:func:`predict_proba`) is the one used everywhere -- th
 lesson, ``python -m utils.evaluate`` and the web demo: uint8 faces ``(N, 48, 48, 1)``
 -> float32 in [0, 1] -> probabilities, averaged with those of the mirrored faces
 (test-time augmentation: a face and its mirror image show the same emotion).
+
+Lesson 04 (section 2, "The model, block by block") explains the builder and the formulas.
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ What makes the set a real learning problem rather than a toy:
 
 A linear model on raw pixels cannot undo the shifts and tilts; a small CNN can (the tests
 measure both). Everything is deterministic for a given ``seed``.
+
+Used by every lesson when FER2013 is absent; lesson 01 (section 5) says which set it is using.
 """
 
 from __future__ import annotations

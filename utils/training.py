@@ -13,7 +13,7 @@
 - whole runs: :func:`read_recipe` (a checked ``models/recipe*.json``), :func:`subset`,
   :func:`train` (a new run, or the resumption of an interrupted one) and :func:`finish`
 
-Lesson 04 (section "Training") uses the pieces one at a time; ``python -m utils.train``
+Lesson 04 (section 3, "Training") uses the pieces one at a time; ``python -m utils.train``
 (:mod:`utils.train`, argument parsing only) calls :func:`train`.
 
 Importing this module imports Keras: its callbacks and layers are Keras subclasses,

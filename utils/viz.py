@@ -4,6 +4,8 @@ Every function draws one matplotlib figure and returns it (end the notebook line
 ``;`` so the figure is shown once). Colour images are taken as RGB, matplotlib's order:
 convert OpenCV's BGR first (``utils.images.bgr_to_rgb``). Titles go through
 ``utils.i18n.tr`` in the calling code or here, so they follow the course language.
+
+Used by every lesson; the training curves are explained in lessons 03 (over-fitting) and 04 (training).
 """
 
 from __future__ import annotations

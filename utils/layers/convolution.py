@@ -14,6 +14,8 @@ total is odd, goes at the bottom/right) or an int ``P`` (``P`` zeros on every si
 Two implementations with identical results: :func:`conv2d_loops` spells every sum out
 with Python loops (read it to understand), :func:`conv2d` computes all windows at once with
 one matrix product (use it: hundreds of times faster).
+
+Lesson 02 (sections 3-11) explains it (and prints :func:`conv2d_loops`, the version to read).
 """
 
 from __future__ import annotations

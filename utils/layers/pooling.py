@@ -7,6 +7,8 @@ channel for the whole map. Pooling has no weights to learn.
 
 Inputs may be a single 2D map ``(H, W)``, one image ``(H, W, C)`` or a batch
 ``(N, H, W, C)``; the output has the same rank.
+
+Lesson 03 explains it (section 3).
 """
 
 from __future__ import annotations

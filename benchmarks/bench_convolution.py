@@ -23,12 +23,11 @@ import argparse
 import os
 import time
 
-import numpy as np
-
-import utils  # noqa: F401  (quiet TensorFlow)
 import cv2
+import numpy as np
 import tensorflow as tf
 
+import utils  # noqa: F401  (quiet TensorFlow)
 from utils.images import crop, detect_faces, load_sample_photo, to_gray
 from utils.layers.convolution import KERNELS, conv2d, conv2d_loops
 from utils.synthetic import make_faces

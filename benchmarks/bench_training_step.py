@@ -35,9 +35,8 @@ ARCHITECTURES = {
 
 def measure(arch_name: str, steps: int, batch: int, policy: str) -> dict:
     """Median milliseconds of one training step (run in the child process)."""
-    import numpy as np
-
     import keras
+    import numpy as np
 
     from utils.models import Architecture, build_emotion_cnn, multiply_adds_per_face
     from utils.training import compile_model

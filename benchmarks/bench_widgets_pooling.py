@@ -55,7 +55,7 @@ def main() -> None:
     cycles = [(pool.window, [2, 3, 4, 5, 6, 1]), (pool.stride, [1, 2, 3]), (pool.mode, ["max", "average"]),
               (pool.padding, ["valid", "same"])]
 
-    def set_pooling(i=[0]):  # every call moves one control to its next value, so every call updates
+    def set_pooling(i=[0]):  # noqa: B006  (the list is a deliberate call counter) every call moves one control to its next value, so every call updates
         control, options = cycles[i[0] % len(cycles)]
         control.value = options[(options.index(control.value) + 1) % len(options)]
         i[0] += 1

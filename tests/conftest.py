@@ -1,8 +1,10 @@
-"""Shared test set-up: quiet TensorFlow, where the data lives, small face fixtures."""
+"""Shared test set-up: quiet TensorFlow, where the data lives, small face and model fixtures, timings.
+
+Tests get these as fixtures (arguments), never with ``from conftest import``.
+"""
 
 import json
 import os
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -34,12 +36,43 @@ def small_faces() -> tuple[np.ndarray, np.ndarray]:
     return make_faces(70, seed=7, balanced=True)
 
 
+#: A small model of the course's architecture family: builds and predicts in a fraction of a second.
+TINY_ARCHITECTURE_SETTINGS = {"filters": (4, 8), "block_dropout": (0.1, 0.2), "dense_units": 8}
+
+
+@pytest.fixture(scope="session")
+def tiny_architecture():
+    """:data:`TINY_ARCHITECTURE_SETTINGS` as a :class:`utils.models.Architecture`."""
+    from utils.models import Architecture
+
+    return Architecture(**TINY_ARCHITECTURE_SETTINGS)
+
+
+@pytest.fixture(scope="session")
+def make_tiny_model(tiny_architecture):
+    """``make_tiny_model(seed)``: an untrained tiny model, its weights drawn with ``seed``."""
+    def make(seed: int = 0, **kwargs):
+        import keras
+
+        from utils.models import build_emotion_cnn
+
+        keras.utils.set_random_seed(seed)
+        return build_emotion_cnn(tiny_architecture, **kwargs)
+
+    return make
+
+
 _timings: dict[str, float] = {}
 
 
-def record_timing(name: str, seconds: float) -> None:
-    """Keep a duration to print at the end of the run (and in build/test-timings.json)."""
+def _record_timing(name: str, seconds: float) -> None:
     _timings[name] = round(seconds, 2)
+
+
+@pytest.fixture(scope="session")
+def record_timing():
+    """``record_timing(name, seconds)``: a duration to print at the end of the run (and in build/test-timings.json)."""
+    return _record_timing
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -9,8 +9,17 @@ import pytest
 import utils  # noqa: F401  (quiet TensorFlow before it is imported)
 from utils.layers import average_pool2d, conv2d, dense, dropout, flatten, max_pool2d, relu
 from utils.layers.backward import (
-    average_pool2d_backward, conv2d_backward, conv2d_input_gradient, conv2d_weight_gradient, dense_backward, dilate,
-    dropout_backward, flatten_backward, max_pool2d_backward, relu_backward, softmax_cross_entropy,
+    average_pool2d_backward,
+    conv2d_backward,
+    conv2d_input_gradient,
+    conv2d_weight_gradient,
+    dense_backward,
+    dilate,
+    dropout_backward,
+    flatten_backward,
+    max_pool2d_backward,
+    relu_backward,
+    softmax_cross_entropy,
     softmax_cross_entropy_backward,
 )
 from utils.layers.convolution import ConvolutionError
@@ -65,8 +74,8 @@ def test_conv2d_backward_single_image_rectangular_stride_and_int_padding():
         upstream = rng.normal(size=conv2d(x, w, stride=stride, padding=padding).shape)
         dx, dw, _ = conv2d_backward(upstream, x, w, stride, padding)
         assert dx.shape == x.shape
-        assert check_gradient(lambda v: (conv2d(v, w, stride=stride, padding=padding) * upstream).sum(), dx, x) < NUMERIC
-        assert check_gradient(lambda v: (conv2d(x, v, stride=stride, padding=padding) * upstream).sum(), dw, w) < NUMERIC
+        assert check_gradient(lambda v, s=stride, p=padding, u=upstream: (conv2d(v, w, stride=s, padding=p) * u).sum(), dx, x) < NUMERIC
+        assert check_gradient(lambda v, s=stride, p=padding, u=upstream: (conv2d(x, v, stride=s, padding=p) * u).sum(), dw, w) < NUMERIC
 
 
 def test_conv_gradients_are_lesson_02_correlation_and_convolution():

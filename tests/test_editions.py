@@ -8,13 +8,11 @@ import time
 
 import nbformat
 import pytest
+from lesson_files import lang_of, lesson_paths, read
 from nbclient import NotebookClient
 
-from conftest import PROJECT_ROOT, record_timing
-from lesson_files import lang_of, lesson_paths, read
-
-sys.path.insert(0, str(PROJECT_ROOT / "tools"))
-import editions  # noqa: E402
+from tools import editions
+from utils.constants import PROJECT_ROOT
 
 LESSONS = lesson_paths()
 ids = [p.stem for p in LESSONS]
@@ -181,7 +179,7 @@ def test_student_edition_has_no_hidden_tests(student_editions, path):
 @pytest.mark.grading
 @pytest.mark.notebooks
 @pytest.mark.parametrize("path", [p for p in LESSONS if p.stem.startswith("01_")], ids=lambda p: p.stem)
-def test_unsolved_student_edition_runs_to_the_end(student_editions, path):
+def test_unsolved_student_edition_runs_to_the_end(student_editions, path, record_timing):
     """A student can run the whole lesson before solving anything: only the graded cells fail, with NotImplementedError."""
     notebook = read(student_editions / path.stem / path.name)
     client = NotebookClient(notebook, timeout=600, kernel_name="python3", allow_errors=True,

@@ -1,4 +1,4 @@
-"""utils.evaluate: the metrics by hand, and the command line on a fixture with known predictions."""
+"""utils.metrics and utils.evaluate: the metrics by hand, and the command line on a fixture with known predictions."""
 
 import json
 from pathlib import Path
@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from utils.data import EMOTIONS
-from utils.evaluate import accuracy, confusion_matrix, evaluate_model, format_report, main, per_class_metrics
+from utils.evaluate import main
+from utils.metrics import accuracy, confusion_matrix, evaluate_model, format_report, per_class_metrics
 
 # (true class, class the fixture model predicts), 20 images, 16 right.
 PAIRS = [(0, 0)] * 3 + [(0, 2)] + [(1, 1)] * 2 + [(2, 2), (2, 0)] + [(3, 3)] * 4 \

@@ -5,10 +5,16 @@ import numpy as np
 import pytest
 
 from utils.layers.exercises import (
-    check_conv_weight_gradient, check_max_pool_backward, check_momentum_step, check_numerical_gradient,
-    check_softmax_ce_gradient, conv_weight_gradient_2d, max_pool_backward_2d, momentum_update, softmax_ce_gradient,
+    check_conv_weight_gradient,
+    check_max_pool_backward,
+    check_momentum_step,
+    check_numerical_gradient,
+    check_softmax_ce_gradient,
+    conv_weight_gradient_2d,
+    max_pool_backward_2d,
+    momentum_update,
+    softmax_ce_gradient,
 )
-
 
 # --------------------------------------------------------------------------- correct solutions, several styles
 

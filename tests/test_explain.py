@@ -4,17 +4,11 @@ import numpy as np
 import pytest
 
 from utils.explain import conv_layer_names, default_cam_layer, feature_layer_names, feature_maps, grad_cam, overlay_heatmap
-from utils.models import Architecture, build_emotion_cnn
-
-TINY = Architecture(filters=(4, 8), block_dropout=(0.1, 0.2), dense_units=8)
 
 
 @pytest.fixture(scope="module")
-def tiny_model():
-    import keras
-
-    keras.utils.set_random_seed(0)
-    return build_emotion_cnn(TINY)
+def tiny_model(make_tiny_model):
+    return make_tiny_model(0)
 
 
 @pytest.fixture(scope="module")

@@ -12,17 +12,13 @@ for the solved one.
 from __future__ import annotations
 
 import re
-import sys
 import time
 
 import nbformat
 import pytest
-
-from conftest import PROJECT_ROOT, record_timing
 from lesson_files import lesson_paths, read
 
-sys.path.insert(0, str(PROJECT_ROOT / "tools"))
-import grading  # noqa: E402
+from tools import grading
 
 pytestmark = pytest.mark.grading
 
@@ -77,7 +73,7 @@ def region_lines(notebook, begin: str, end: str) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
+def course(tmp_path_factory, record_timing):
     """One full round trip for all lessons; the tests below read what it left behind."""
     root = tmp_path_factory.mktemp("course")
     start = time.perf_counter()
@@ -95,7 +91,7 @@ def course(tmp_path_factory):
         grading.autograde(lesson, course=root)
         grading.feedback(lesson, course=root)
         record_timing(f"nbgrader autograde + feedback, {lesson} x {len(STUDENTS)} submissions", time.perf_counter() - lesson_start)
-    grades = grading.export(root / "grades.csv", course=root)
+    grading.export(root / "grades.csv", course=root)
     record_timing(f"nbgrader round trip: {len(ids)} lessons x {len(STUDENTS)} submissions", time.perf_counter() - start)
     return root
 

@@ -6,9 +6,24 @@ import pytest
 
 import utils  # noqa: F401  (quiet TensorFlow before Keras is imported)
 from utils.layers import (
-    average_pool2d, categorical_crossentropy, dense, dense_parameter_count, dropout, dropout_mask, flatten,
-    forward, global_average_pool2d, global_max_pool2d, layer_specs, log_softmax, max_pool2d, one_hot,
-    pooled_size, relu, softmax, sparse_categorical_crossentropy,
+    average_pool2d,
+    categorical_crossentropy,
+    dense,
+    dense_parameter_count,
+    dropout,
+    dropout_mask,
+    flatten,
+    forward,
+    global_average_pool2d,
+    global_max_pool2d,
+    layer_specs,
+    log_softmax,
+    max_pool2d,
+    one_hot,
+    pooled_size,
+    relu,
+    softmax,
+    sparse_categorical_crossentropy,
 )
 
 keras = pytest.importorskip("keras")

@@ -3,7 +3,6 @@
 import re
 
 import pytest
-
 from lesson_files import lang_of, lesson_paths, read
 
 LESSONS = lesson_paths()

@@ -35,9 +35,7 @@ import time
 from pathlib import Path
 
 import pytest
-
 from browser_support import PROJECT_ROOT, jupyter_server, launch_chromium, open_page, playwright_session, wait_until
-from conftest import record_timing
 from lesson_files import lesson_paths, read
 
 pytestmark = pytest.mark.browser
@@ -107,13 +105,13 @@ _RUN_UP_TO = f"""(last) => {{
     }}
     return true;
 }}"""
-_CELLS_DONE = f"""(last) => {{
+_CELLS_DONE = """(last) => {
     const panel = window.jupyterapp.shell.currentWidget, notebook = panel.content;
     const kernel = panel.sessionContext.session.kernel;
     const cells = notebook.widgets.slice(0, last + 1).filter(c => c.model.type === 'code');
     const failed = cells.some(c => c.model.outputs.toJSON().some(o => o.output_type === 'error'));
     return failed || (kernel.status === 'idle' && cells.every(c => c.model.executionCount !== null));
-}}"""
+}"""
 _CELL_ERRORS = f"""(last) => {{
     const notebook = {_NOTEBOOK};
     return notebook.widgets.slice(0, last + 1).flatMap((c, i) => c.model.type !== 'code' ? [] :
@@ -253,7 +251,7 @@ def _lab_settings(home: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
+def lab(tmp_path_factory, record_timing):
     home = tmp_path_factory.mktemp("jupyterlab")
     copy = home / "course"
     shutil.copytree(PROJECT_ROOT / "lessons", copy / "lessons")
@@ -270,7 +268,7 @@ def lab(tmp_path_factory):
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
-def test_lesson_main_widget_reacts_in_jupyterlab(chromium, lab, path):
+def test_lesson_main_widget_reacts_in_jupyterlab(chromium, lab, path, record_timing):
     base, token = lab
     index = main_widget_cell(read(path), path.stem[:2])
     start = time.perf_counter()
@@ -300,7 +298,7 @@ def test_lesson_main_widget_reacts_in_jupyterlab(chromium, lab, path):
         context.close()
 
 
-def test_filter_lab_as_a_voila_app(chromium, tmp_path):
+def test_filter_lab_as_a_voila_app(chromium, tmp_path, record_timing):
     """The filter lab served by Voila as apps/filter_lab.sh does: both explorers render and react to their controls."""
     start = time.perf_counter()
     # What apps/filter_lab.sh runs: voila in apps/ (so that apps/voila.json applies), no browser.

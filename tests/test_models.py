@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from utils.layers.dense import dense_parameter_count
 from utils.models import (
     Architecture,
     ModelError,
@@ -14,7 +15,6 @@ from utils.models import (
     build_emotion_cnn,
     conv_params,
     count_parameters,
-    dense_params,
     load_model,
     multiply_adds_per_face,
     parameter_table,
@@ -40,7 +40,7 @@ def test_formulas_on_hand_worked_examples():
     assert conv_params(3, 1, 32) == (3 * 3 * 1 + 1) * 32 == 320
     assert conv_params(3, 32, 64) == 18_496
     assert conv_params(5, 3, 10) == 760
-    assert dense_params(256, 7) == 1_799
+    assert dense_parameter_count(256, 7) == 1_799
     assert batchnorm_params(64) == 256
 
 
@@ -76,7 +76,7 @@ def test_recipe_model_parameter_count_and_cost():
         channels = filters
     side = arch.feature_map_sizes()[-1]
     features = channels if arch.head == "global_average" else side * side * channels
-    expected += dense_params(features, arch.dense_units) + dense_params(arch.dense_units, 7)
+    expected += dense_parameter_count(features, arch.dense_units) + dense_parameter_count(arch.dense_units, 7)
     assert counts["total"] == expected == build_emotion_cnn(arch).count_params()
     assert multiply_adds_per_face(arch) < 60e6
 

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from utils.i18n import set_language
-from utils.models import Architecture, ModelError, build_emotion_cnn, load_shipped_or, save_model, set_batch_norm_momentum
+from utils.lesson import load_shipped_or
+from utils.models import Architecture, ModelError, build_emotion_cnn, save_model, set_batch_norm_momentum
 
 TINY = Architecture(filters=(4, 8), block_dropout=(0.1, 0.2), dense_units=8)
 

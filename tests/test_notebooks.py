@@ -1,21 +1,18 @@
 """Every lesson executes top to bottom, headless, as a student would run it."""
 
-import os
 import time
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
-
-from conftest import record_timing
 from lesson_files import lesson_paths
+from nbclient import NotebookClient
 
 LESSONS = lesson_paths()
 
 
 @pytest.mark.notebooks
 @pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
-def test_lesson_executes(path, tmp_path):
+def test_lesson_executes(path, tmp_path, record_timing):
     notebook = nbformat.read(path, as_version=4)
     # A run in the tests must not write into the student's data folders or cache by accident:
     # the lessons read FER2013 from $FER2013_DIR when set, else the offline synthetic faces.

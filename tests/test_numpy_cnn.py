@@ -7,10 +7,9 @@ import numpy as np
 import pytest
 
 import utils  # noqa: F401
-from utils.layers.gradcheck import check_gradient, relative_error
 from utils.layers.backward import softmax_cross_entropy
-from utils.layers.numpy_cnn import (PARAMETERS, accuracy, batches, cnn_backward, cnn_forward, init_cnn, keras_twin,
-                                    prepare_faces, train_cnn)
+from utils.layers.gradcheck import check_gradient, relative_error
+from utils.layers.numpy_cnn import PARAMETERS, accuracy, batches, cnn_backward, cnn_forward, init_cnn, keras_twin, prepare_faces, train_cnn
 from utils.layers.optim import SGD
 from utils.synthetic import make_faces
 

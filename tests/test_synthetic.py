@@ -38,11 +38,9 @@ def test_class_proportions_follow_fer2013_unless_balanced():
 
 
 @pytest.mark.slow
-def test_small_cnn_beats_logistic_regression():
+def test_small_cnn_beats_logistic_regression(record_timing):
     """The offline set must reward what a CNN does: a linear model on pixels clearly loses."""
     import keras
-
-    from conftest import record_timing
 
     train_x, train_y = make_faces(3500, seed=11, balanced=True)
     val_x, val_y = make_faces(700, seed=12, balanced=True)

@@ -1,4 +1,4 @@
-"""utils.training and utils.train: augmentation, class weights, schedule, run folders, resume."""
+"""utils.training and the utils.train command line: augmentation, class weights, schedule, run folders, resume."""
 
 import json
 from pathlib import Path
@@ -6,19 +6,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from utils.models import load_model, predict_proba
+from utils.models import Architecture, load_model, predict_proba
 from utils.training import (
     BEST_CHECKPOINT,
     FINAL_MODEL,
     LAST_CHECKPOINT,
-    LivePlot,
     RunFolder,
     TrainingError,
     class_weights,
     make_augmenter,
     make_datasets,
     make_schedule,
-    plot_history,
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -84,28 +82,6 @@ def test_schedule_warms_up_then_decays():
     assert lr[2] > lr[3] > lr[4] == pytest.approx(1e-5, rel=1e-3)
 
 
-def test_plot_history_draws_both_panels():
-    rows = [{"epoch": 1, "loss": 1.5, "val_loss": 1.6, "accuracy": 0.4, "val_accuracy": 0.38},
-            {"epoch": 2, "loss": 1.3, "val_loss": 1.4, "accuracy": 0.5, "val_accuracy": 0.47}]
-    figure = plot_history(rows)
-    assert len(figure.axes) == 2 and all(len(ax.lines) == 2 for ax in figure.axes)
-
-
-def test_live_plot_callback_keeps_every_epoch_during_fit():
-    import keras
-
-    from utils.models import Architecture, build_emotion_cnn
-
-    model = build_emotion_cnn(Architecture(filters=(4,), block_dropout=(0.0,), dense_units=4))
-    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
-    x, y = np.zeros((8, 48, 48, 1), "float32"), keras.utils.to_categorical(np.arange(8) % 7, 7)
-    earlier = [{"epoch": 1, "loss": 2.0, "accuracy": 0.2}]  # a resumed run starts with its history
-    plot = LivePlot(earlier)
-    model.fit(x, y, validation_data=(x, y), epochs=3, initial_epoch=1, callbacks=[plot], verbose=0)
-    assert [row["epoch"] for row in plot.rows] == [1, 2, 3]
-    assert "val_accuracy" in plot.rows[-1]
-
-
 def test_run_folder_never_overwrites(tmp_path):
     RunFolder.create(tmp_path / "a", {"x": 1})
     with pytest.raises(TrainingError, match="already holds a run"):
@@ -126,7 +102,8 @@ def synthetic_folders(tmp_path_factory):
 
 
 def test_train_resume_and_refusals(tmp_path, synthetic_folders, capsys):
-    from utils.train import main, train
+    from utils.train import main
+    from utils.training import train
 
     recipe_file = tmp_path / "recipe.json"
     recipe_file.write_text(json.dumps(tiny_recipe(epochs=3)))
@@ -176,7 +153,7 @@ def test_train_resume_and_refusals(tmp_path, synthetic_folders, capsys):
 
 
 def test_final_model_predicts_like_the_best_checkpoint(tmp_path, synthetic_folders):
-    from utils.train import train
+    from utils.training import train
 
     run = train(recipe=tiny_recipe(epochs=1), run_dir=tmp_path / "run", data=str(synthetic_folders), cache=False, verbose=0)
     faces = np.random.default_rng(0).integers(0, 256, (5, 48, 48, 1), dtype=np.uint8)
@@ -190,7 +167,7 @@ def test_final_model_predicts_like_the_best_checkpoint(tmp_path, synthetic_folde
 @pytest.mark.slow
 def test_a_few_training_steps_on_fer2013(tmp_path, shared_fer2013):
     """The shipped recipe's model on 512 real faces for one epoch: it runs and writes its run folder."""
-    from utils.train import train
+    from utils.training import train
 
     recipe = json.loads(json.dumps(RECIPE))
     recipe["training"]["epochs"] = 1
@@ -237,3 +214,16 @@ def test_an_augmenter_without_any_change_passes_faces_unchanged():
     faces = np.random.default_rng(0).random((4, 48, 48, 1)).astype(np.float32)
     none = make_augmenter(flip=False, translation=0, rotation=0, zoom=0)
     np.testing.assert_array_equal(np.asarray(none(faces, training=True)), faces)
+
+
+def test_quick_recipe_is_small_and_valid():
+    from utils.models import count_parameters
+    from utils.training import read_recipe
+
+    quick = read_recipe(PROJECT_ROOT / "models" / "recipe_quick.json")
+    arch = Architecture.from_dict(quick["model"])
+    assert count_parameters(arch)["total"] < 100_000 and quick["training"]["epochs"] <= 5
+    assert quick["training"]["train_images"] == 2500 and quick["training"]["batch_norm_momentum"] == 0.9
+    # the shipped recipe keeps Keras's defaults for the keys it leaves out
+    full = read_recipe(PROJECT_ROOT / "models" / "recipe.json")
+    assert full["training"]["batch_norm_momentum"] == 0.99 and full["training"]["train_images"] is None

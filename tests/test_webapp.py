@@ -23,8 +23,9 @@ import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
+from utils.constants import IMAGE_SIZE  # noqa: E402
 from utils.data import EMOTIONS  # noqa: E402
-from utils.images import FACE_SIZE, decode_image, faces_from_photo, image_header_size, sample_photo_path  # noqa: E402
+from utils.images import decode_image, faces_from_photo, image_header_size, sample_photo_path  # noqa: E402
 
 pytestmark = [
     pytest.mark.webapp,
@@ -144,7 +145,7 @@ def test_predicts_the_face_of_the_sample_photo_with_the_course_pipeline(client, 
     assert face["emotion"] == EMOTIONS[int(probabilities.argmax())]
     assert face["probability"] == pytest.approx(probabilities.max())
     # The same numbers as the lessons' pipeline, computed here without the web app.
-    found = faces_from_photo(decode_image(photo_bytes), min_size=FACE_SIZE)  # the app skips faces under 48 px
+    found = faces_from_photo(decode_image(photo_bytes), min_size=IMAGE_SIZE)  # the app skips faces under 48 px
     expected = predict_proba(load_model(model_path), found.faces)
     np.testing.assert_allclose(probabilities, expected[0], atol=1e-5)
 
@@ -204,9 +205,9 @@ def test_no_face_is_an_empty_list_with_a_message(client):
 def test_faces_smaller_than_the_network_input_are_skipped(client):
     photo = cv2.imread(str(sample_photo_path()))
     tiny = cv2.resize(photo, (90, 105), interpolation=cv2.INTER_AREA)  # the face is 43 px: found, but under 48
-    assert faces_from_photo(tiny).boxes[0].w < FACE_SIZE
+    assert faces_from_photo(tiny).boxes[0].w < IMAGE_SIZE
     body = post_image(client, encode(tiny, ".png"), "tiny.png").get_json()
-    assert body["faces"] == [] and f"at least {FACE_SIZE} px" in body["message"]
+    assert body["faces"] == [] and f"at least {IMAGE_SIZE} px" in body["message"]
     bigger = cv2.resize(photo, (120, 141), interpolation=cv2.INTER_AREA)  # 59 px
     assert len(post_image(client, encode(bigger, ".png"), "bigger.png").get_json()["faces"]) == 1
 

@@ -21,6 +21,7 @@ import pytest
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 from browser_support import launch_chromium, open_page, playwright_session, wait_until  # noqa: E402
+
 from utils.data import EMOTIONS  # noqa: E402
 from utils.images import sample_photo_path  # noqa: E402
 

@@ -7,18 +7,14 @@ import pytest
 from utils import images
 from utils.explain import feature_layer_names
 from utils.i18n import set_language
-from utils.models import Architecture, build_emotion_cnn, predict_proba
-from utils.widgets.model import MAX_UPLOAD_BYTES, FeatureMapBrowser, PhotoPredictor, feature_map_browser, photo_predictor
-
-TINY = Architecture(filters=(4, 8), block_dropout=(0.1, 0.2), dense_units=8)
+from utils.models import predict_proba
+from utils.pipeline import MAX_UPLOAD_BYTES
+from utils.widgets.model import FeatureMapBrowser, PhotoPredictor, feature_map_browser, photo_predictor
 
 
 @pytest.fixture(scope="module")
-def model():
-    import keras
-
-    keras.utils.set_random_seed(1)
-    return build_emotion_cnn(TINY)
+def model(make_tiny_model):
+    return make_tiny_model(1)
 
 
 @pytest.fixture(scope="module")

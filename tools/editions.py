@@ -1,6 +1,6 @@
 """Build the editions of the lessons from their bilingual instructor source in lessons/.
 
-    python tools/editions.py language --lang ro      # -> build/editions/ro/<lesson>.ipynb
+    python -m tools.editions language --lang ro      # (or python tools/editions.py ...) -> build/editions/ro/<lesson>.ipynb
     python tools/editions.py language --lang en      # -> build/editions/en/<lesson>.ipynb
     python tools/editions.py student                 # -> build/student/<lesson>/<lesson>.ipynb
     python tools/editions.py student --lang ro       # -> build/student/ro/<lesson>/<lesson>.ipynb
@@ -25,8 +25,8 @@ import os
 import re
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import nbformat
 
@@ -63,7 +63,8 @@ def lesson_paths(lessons_dir: Path = LESSONS_DIR, names: Sequence[str] = ()) -> 
     return paths
 
 
-def _language_of(cell) -> str | None:
+def language_of(cell) -> str | None:
+    """'en' or 'ro' for a theory cell tagged ``lang:..``, else None (shared cells)."""
     tags = cell.get("metadata", {}).get("tags", [])
     found = [tag.split(":", 1)[1] for tag in tags if tag.startswith("lang:")]
     return found[0] if found else None
@@ -74,7 +75,7 @@ def language_edition(notebook: nbformat.NotebookNode, lang: str) -> nbformat.Not
     if lang not in LANGUAGES:
         raise EditionError(f"--lang must be one of {LANGUAGES}, got {lang!r}")
     edition = nbformat.from_dict(notebook)  # deep copy: the source stays untouched
-    edition.cells = [cell for cell in edition.cells if _language_of(cell) in (None, lang)]
+    edition.cells = [cell for cell in edition.cells if language_of(cell) in (None, lang)]
     language_cells = [cell for cell in edition.cells if "language" in cell.get("metadata", {}).get("tags", [])]
     if len(language_cells) != 1 or not _SET_LANGUAGE.search(language_cells[0].source):
         raise EditionError("a lesson needs exactly one code cell tagged 'language' containing set_language(\"en\")")

@@ -20,13 +20,15 @@ import csv
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
+
+try:
+    from tools import editions
+except ImportError:  # run as a script (python tools/grading.py): its own folder is on sys.path, the project's is not
+    import editions
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT_ROOT / "tools"))
-
-import editions  # noqa: E402
 
 GRADES_CSV = "grades.csv"
 

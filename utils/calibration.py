@@ -18,11 +18,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from utils.errors import CourseError
+
 #: Probabilities are clipped to this before a logarithm: log(0) would be -inf.
 EPSILON = 1e-12
 
 
-class CalibrationError(ValueError):
+class CalibrationError(CourseError, ValueError):
     """Probabilities or labels that cannot be used, with what is wrong."""
 
 

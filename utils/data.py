@@ -18,6 +18,8 @@ When it is nowhere, :func:`load_course_data` falls back to the synthetic faces o
 :mod:`utils.synthetic` and says so.
 
 Command line: ``python -m utils.data info|download|synthetic --help``.
+
+Lesson 01 (section 5, "The data set: FER2013") introduces the data set; every lesson loads it with :func:`load_course_data`.
 """
 
 from __future__ import annotations
@@ -29,21 +31,19 @@ import json
 import os
 import sys
 import zipfile
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+from utils.constants import EMOTIONS, IMAGE_SIZE, PROJECT_ROOT  # noqa: F401  (re-exported for the lessons)
+from utils.errors import CourseError
+
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data" / "fer2013"
 DEFAULT_CACHE_DIR = PROJECT_ROOT / "data" / "cache"
 ENV_VAR = "FER2013_DIR"
-IMAGE_SIZE = 48
-
-#: The seven classes in FER2013's label order: label ``i`` is ``EMOTIONS[i]``.
-EMOTIONS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 
 #: Folder names seen in the wild, lower-cased, mapped to FER2013 labels.
 FOLDER_TO_LABEL: dict[str, int] = {
@@ -82,7 +82,7 @@ HOW_TO_GET_FER2013 = (
 )
 
 
-class DataError(Exception):
+class DataError(CourseError):
     """Data that cannot be used, with a message that says what is wrong and what to do."""
 
 
@@ -701,7 +701,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.run(args)
-    except DataError as error:
+    except CourseError as error:  # DataError, or an ImageError of the synthetic writer
         print(f"error: {error}", file=sys.stderr)
         return 2
 

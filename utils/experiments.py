@@ -8,7 +8,7 @@ settings of the base recipe, written as dotted keys::
     {"name": "no_label_smoothing", "changes": {"training.label_smoothing": 0.0},
      "question": "Does label smoothing help?"}
 
-Every variant is trained with :func:`utils.train.train` on the same images and epochs and
+Every variant is trained with :func:`utils.training.train` on the same images and epochs and
 scored on the validation split (PublicTest: the split the recipe is tuned on; PrivateTest
 is never looked at), with and without flip test-time augmentation. Results go to one
 small JSON file (each variant's settings, history and accuracies), written after every
@@ -29,17 +29,19 @@ import json
 import shutil
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from utils.data import PROJECT_ROOT, DataError
+from utils.constants import PROJECT_ROOT
+from utils.errors import CourseError
 
 RESULTS_FILE = "results.json"
 SPEC_KEYS = {"description", "base", "budget", "variants"}
 BUDGET_KEYS = {"limit", "epochs"}
 
 
-class ExperimentError(Exception):
+class ExperimentError(CourseError):
     """An ablation file or results folder that cannot be used, with what to do about it."""
 
 
@@ -54,7 +56,8 @@ def apply_changes(recipe: dict[str, Any], changes: dict[str, Any]) -> dict[str, 
         scale = dotted.endswith("*")
         section_name, _, key = dotted.rstrip("*").partition(".")
         section = result.get(section_name)
-        optional = {"pool", "erasing", "optimizer", "momentum", "batch_norm_momentum"}
+        optional = {"pool", "erasing", "optimizer", "momentum", "batch_norm_momentum", "train_images",
+                    "validation_images"}
         if not isinstance(section, dict) or (key not in section and key not in optional):
             raise ExperimentError(f"change {dotted!r}: the recipe has no setting {section_name}.{key}")
         if scale:
@@ -66,7 +69,7 @@ def apply_changes(recipe: dict[str, Any], changes: dict[str, Any]) -> dict[str, 
 
 def read_spec(path: str | Path) -> dict[str, Any]:
     """The ablation file, checked: its base recipe exists and every variant's changes apply to it."""
-    from utils.train import read_recipe  # the recipe checks of the training command
+    from utils.training import read_recipe
 
     path = Path(path)
     if not path.is_file():
@@ -112,7 +115,7 @@ def run_search(
     running the same command again. A variant whose training was cut off restarts from
     scratch (each is short). Run folders are deleted after scoring unless ``keep_models``.
     """
-    from utils.train import train
+    from utils.training import train
 
     spec = read_spec(spec_path)
     out_dir = Path(out_dir)
@@ -205,9 +208,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     table = commands.add_parser("table", help="print a results file as a Markdown table")
     table.add_argument("--results", required=True)
     args = parser.parse_args(argv)
-    from utils.models import ModelError
-    from utils.training import TrainingError
-
     try:
         if args.command == "run":
             results = run_search(args.spec, args.out, data=args.data, only=args.only, keep_models=args.keep_models)
@@ -221,7 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             png = Path(args.png) if args.png else Path(args.results).with_suffix(".png")
             plot_ablations(results).savefig(png, dpi=120, bbox_inches="tight")
             print(f"wrote {png}")
-    except (ExperimentError, TrainingError, DataError, ModelError) as error:
+    except CourseError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -17,21 +17,24 @@ Grad-CAM in four steps, for a face, a class ``c`` and a layer with maps ``A^k`` 
 3. its average over the cells is the weight of channel ``k``: ``alpha_k = mean_ij dy_c / dA^k_ij``;
 4. the heatmap is ``ReLU(sum_k alpha_k A^k)`` (only evidence *for* the class), scaled to
    [0, 1] and resized from the layer's resolution (3x3 .. 48x48) to 48x48.
+
+Lesson 04 (section 6, "Looking inside") explains feature maps and Grad-CAM.
 """
 
 from __future__ import annotations
 
 import weakref
-from typing import Sequence
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
 
-from utils.models import NUM_CLASSES, preprocess
+from utils.constants import IMAGE_SIZE, NUM_CLASSES
+from utils.models import preprocess
 
 _ACTIVATIONS = ("ReLU", "Activation", "LeakyReLU", "ELU")
 _CONVOLUTIONS = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D")
-_SUBMODELS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_SUBMODELS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _kind(layer) -> str:
@@ -129,7 +132,7 @@ def feature_maps(model, face: np.ndarray, layer_names: Sequence[str] | None = No
 def _as_batch(faces: np.ndarray) -> tuple[np.ndarray, bool]:
     """Float32 faces ``(N, 48, 48, 1)`` in [0, 1], and whether a single face ``(48, 48[, 1])`` was given."""
     faces = np.asarray(faces)
-    single = faces.ndim == 2 or (faces.ndim == 3 and faces.shape[-1] == 1 and faces.shape[0] != 1 and faces.shape[:2] == (48, 48))
+    single = faces.ndim == 2 or (faces.ndim == 3 and faces.shape[-1] == 1 and faces.shape[0] != 1 and faces.shape[:2] == (IMAGE_SIZE, IMAGE_SIZE))
     return preprocess(faces[np.newaxis] if single and faces.ndim == 3 else faces), single
 
 

@@ -2,6 +2,8 @@
 
 Theory cells carry their language in cell tags; code cells are shared, so the
 few strings that code shows (plot titles, widget labels) pick their language here.
+
+Every lesson's language cell calls :func:`set_language` (lessons/README.md, the bilingual conventions).
 """
 
 import os

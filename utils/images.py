@@ -7,6 +7,8 @@ The face pipeline (used by lesson 01, lesson 04 and the web demo, so that the mo
 always sees the same kind of input): :func:`detect_faces` (OpenCV's Haar cascade) ->
 :func:`crop` with a margin, clamped at the borders -> :func:`preprocess_face`
 (grayscale, 48x48, float32 in [0, 1]); :func:`faces_from_photo` does all three.
+
+Lesson 01 explains all of it (sections 1-4: arrays, BGR vs RGB, grayscale, from a photo to the 48x48 face).
 """
 
 from __future__ import annotations
@@ -20,8 +22,11 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
+from utils.constants import IMAGE_SIZE
+from utils.errors import CourseError
 
-class ImageError(ValueError):
+
+class ImageError(CourseError, ValueError):
     """An image that cannot be used, with a message that says what is wrong and what to do."""
 
 
@@ -86,9 +91,6 @@ def to_gray(image: np.ndarray) -> np.ndarray:
 
 # --------------------------------------------------------------------------- faces
 
-#: The side of the square grayscale face the course's network reads (FER2013's size).
-FACE_SIZE = 48
-
 #: OpenCV's frontal-face Haar cascade, shipped with opencv-python 4 (not with OpenCV 5).
 FACE_CASCADE_FILE = "haarcascade_frontalface_default.xml"
 
@@ -114,11 +116,11 @@ class FaceBox:
     def area(self) -> int:
         return self.w * self.h
 
-    def scaled(self, factor: float) -> "FaceBox":
+    def scaled(self, factor: float) -> FaceBox:
         """The same box in an image resized by ``factor`` (e.g. from a thumbnail back to the photo)."""
         return FaceBox(*(int(round(v * factor)) for v in (self.x, self.y, self.w, self.h)))
 
-    def expanded(self, margin: float, image_shape: tuple[int, ...]) -> "FaceBox":
+    def expanded(self, margin: float, image_shape: tuple[int, ...]) -> FaceBox:
         """The box grown by ``margin`` x its size on every side, then clamped to the image.
 
         ``margin=0.2`` adds 20% of the width left and right and 20% of the height above
@@ -209,8 +211,8 @@ def preprocess_face(face: np.ndarray) -> np.ndarray:
     if face.shape[0] == 0 or face.shape[1] == 0:
         raise ImageError(f"the face crop is empty (shape {face.shape}): the box lies outside the image?")
     gray = to_gray(face)
-    interpolation = cv2.INTER_AREA if min(gray.shape) >= FACE_SIZE else cv2.INTER_LINEAR
-    small = cv2.resize(gray, (FACE_SIZE, FACE_SIZE), interpolation=interpolation)
+    interpolation = cv2.INTER_AREA if min(gray.shape) >= IMAGE_SIZE else cv2.INTER_LINEAR
+    small = cv2.resize(gray, (IMAGE_SIZE, IMAGE_SIZE), interpolation=interpolation)
     return (small.astype(np.float32) / 255.0)[..., np.newaxis]
 
 
@@ -220,8 +222,8 @@ def faces_to_model_input(images: np.ndarray) -> np.ndarray:
         raise ImageError(f"expected a uint8 numpy array of faces, got {getattr(images, 'dtype', type(images).__name__)}")
     if images.ndim == 3:
         images = images[..., np.newaxis]
-    if images.ndim != 4 or images.shape[1:] != (FACE_SIZE, FACE_SIZE, 1):
-        raise ImageError(f"expected faces of shape (N, {FACE_SIZE}, {FACE_SIZE}, 1), got {images.shape}; "
+    if images.ndim != 4 or images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE, 1):
+        raise ImageError(f"expected faces of shape (N, {IMAGE_SIZE}, {IMAGE_SIZE}, 1), got {images.shape}; "
                          "resize photos with preprocess_face first")
     return images.astype(np.float32) / 255.0
 

@@ -15,6 +15,8 @@ The prediction pipeline (:func:`predict_proba`) is the one used everywhere -- th
 lesson, ``python -m utils.evaluate`` and the web demo: uint8 faces ``(N, 48, 48, 1)``
 -> float32 in [0, 1] -> probabilities, averaged with those of the mirrored faces
 (test-time augmentation: a face and its mirror image show the same emotion).
+
+Lesson 04 (section 2, "The model, block by block") explains the builder and the formulas.
 """
 
 from __future__ import annotations
@@ -23,13 +25,16 @@ import json
 import os
 import weakref
 import zipfile
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
-from utils.data import EMOTIONS, IMAGE_SIZE, PROJECT_ROOT
+from utils.constants import EMOTIONS, IMAGE_SIZE, INPUT_SHAPE, NUM_CLASSES, PROJECT_ROOT  # noqa: F401  (re-exported)
+from utils.errors import CourseError
+from utils.layers.convolution import conv_params  # noqa: F401  (re-exported: lesson 04 counts with it)
+from utils.layers.dense import dense_parameter_count
 
 #: Where the trained model of the course lives (written only by hand, from a run folder).
 SHIPPED_MODEL_PATH = PROJECT_ROOT / "models" / "emotion_cnn.keras"
@@ -37,12 +42,13 @@ SHIPPED_MODEL_PATH = PROJECT_ROOT / "models" / "emotion_cnn.keras"
 #: Test-time augmentation of the shipped pipeline: average with the mirrored face.
 SHIPPED_FLIP_TTA = True
 
-NUM_CLASSES = len(EMOTIONS)
-INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
 
-
-class ModelError(Exception):
+class ModelError(CourseError):
     """A model that cannot be used, with a message that says what is wrong and what to do."""
+
+
+class ArchitectureError(ModelError, ValueError):
+    """Architecture settings the builder refuses (a ValueError too, as before it existed)."""
 
 
 # --------------------------------------------------------------------------- architecture
@@ -69,9 +75,6 @@ class Architecture:
     dense_dropout: float = 0.5
     batch_norm: bool = True
     pool: tuple[bool, ...] | None = None
-    #: How slowly batch norm's moving mean and variance follow the batches (Keras: 0.99, ~100 steps).
-    #: A run of a few hundred steps needs less (0.9, ~10 steps), or its predictions use stale statistics.
-    batch_norm_momentum: float = 0.99
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "filters", tuple(int(f) for f in self.filters))
@@ -79,22 +82,20 @@ class Architecture:
         pool = (True,) * len(self.filters) if self.pool is None else tuple(bool(p) for p in self.pool)
         object.__setattr__(self, "pool", pool)
         if not self.filters or any(f < 1 for f in self.filters):
-            raise ValueError(f"filters must be a non-empty list of positive integers, got {self.filters}")
+            raise ArchitectureError(f"filters must be a non-empty list of positive integers, got {self.filters}")
         if len(self.block_dropout) != len(self.filters):
-            raise ValueError(
+            raise ArchitectureError(
                 f"block_dropout needs one rate per block: {len(self.filters)} blocks, "
                 f"{len(self.block_dropout)} rates ({self.block_dropout})"
             )
         if any(not 0 <= d < 1 for d in (*self.block_dropout, self.dense_dropout)):
-            raise ValueError("dropout rates must lie in [0, 1)")
+            raise ArchitectureError("dropout rates must lie in [0, 1)")
         if self.head not in ("global_average", "flatten"):
-            raise ValueError(f"head must be 'global_average' or 'flatten', got {self.head!r}")
+            raise ArchitectureError(f"head must be 'global_average' or 'flatten', got {self.head!r}")
         if self.convs_per_block < 1 or self.kernel_size < 1 or self.dense_units < 1:
-            raise ValueError("convs_per_block, kernel_size and dense_units must be positive")
-        if not 0 <= self.batch_norm_momentum < 1:
-            raise ValueError(f"batch_norm_momentum must lie in [0, 1), got {self.batch_norm_momentum}")
+            raise ArchitectureError("convs_per_block, kernel_size and dense_units must be positive")
         if len(self.pool) != len(self.filters):
-            raise ValueError(
+            raise ArchitectureError(
                 f"pool needs one true/false per block: {len(self.filters)} blocks, {len(self.pool)} values ({self.pool})"
             )
         size = IMAGE_SIZE
@@ -102,13 +103,13 @@ class Architecture:
             if not pooled:
                 continue
             if size < 2:
-                raise ValueError(
+                raise ArchitectureError(
                     f"block {block}'s 2x2 max-pooling has {size}x{size} maps to pool: {sum(self.pool)} pooling "
                     "blocks shrink a 48x48 image to nothing. Use fewer blocks or set their 'pool' to false."
                 )
             if size % 2:
                 lost = size * size - (size - 1) * (size - 1)
-                raise ValueError(
+                raise ArchitectureError(
                     f"block {block}'s 2x2 max-pooling would turn {size}x{size} maps into {size // 2}x{size // 2} "
                     f"and never read their last row and column ({lost} of {size * size} cells): those cells "
                     f"could not reach the classifier. Set block {block}'s 'pool' to false (\"pool\": "
@@ -117,12 +118,12 @@ class Architecture:
             size //= 2
 
     @classmethod
-    def from_dict(cls, settings: dict) -> "Architecture":
+    def from_dict(cls, settings: dict) -> Architecture:
         """From the ``"model"`` section of a recipe; unknown keys are an error, not ignored."""
         known = set(cls.__dataclass_fields__)
         unknown = sorted(set(settings) - known)
         if unknown:
-            raise ValueError(f"unknown model settings {unknown}; known: {sorted(known)}")
+            raise ArchitectureError(f"unknown model settings {unknown}; known: {sorted(known)}")
         return cls(**settings)
 
     def feature_map_sizes(self) -> list[int]:
@@ -150,7 +151,7 @@ def build_emotion_cnn(architecture: Architecture | None = None, *, name: str = "
         for conv in range(1, arch.convs_per_block + 1):
             x = layers.Conv2D(filters, arch.kernel_size, padding="same", name=f"block{block}_conv{conv}")(x)
             if arch.batch_norm:
-                x = layers.BatchNormalization(momentum=arch.batch_norm_momentum, name=f"block{block}_bn{conv}")(x)
+                x = layers.BatchNormalization(name=f"block{block}_bn{conv}")(x)
             x = layers.ReLU(name=f"block{block}_relu{conv}")(x)
         if pooled:
             x = layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
@@ -168,16 +169,6 @@ def build_emotion_cnn(architecture: Architecture | None = None, *, name: str = "
 
 
 # --------------------------------------------------------------------------- parameter formulas
-
-
-def conv_params(kernel_size: int, channels_in: int, filters: int) -> int:
-    """``(K*K*C_in + 1) * C_out``: every filter has K*K*C_in weights and one bias."""
-    return (kernel_size * kernel_size * channels_in + 1) * filters
-
-
-def dense_params(units_in: int, units_out: int) -> int:
-    """``(n_in + 1) * n_out``: one weight per input and one bias, for every output."""
-    return (units_in + 1) * units_out
 
 
 def batchnorm_params(channels: int) -> int:
@@ -227,9 +218,9 @@ def parameter_table(architecture: Architecture | None = None) -> list[ParameterR
     head_name = "global_average" if arch.head == "global_average" else "flatten"
     rows.append(ParameterRow(head_name, (features,), "0 (no weights)", 0))
     rows.append(ParameterRow("dense", (arch.dense_units,), f"({features} + 1) * {arch.dense_units}",
-                             dense_params(features, arch.dense_units)))
+                             dense_parameter_count(features, arch.dense_units)))
     rows.append(ParameterRow("emotion", (NUM_CLASSES,), f"({arch.dense_units} + 1) * {NUM_CLASSES}",
-                             dense_params(arch.dense_units, NUM_CLASSES)))
+                             dense_parameter_count(arch.dense_units, NUM_CLASSES)))
     return rows
 
 
@@ -319,7 +310,7 @@ def _predict_batches(model, x: np.ndarray, batch_size: int) -> np.ndarray:
     return np.concatenate(outputs).astype(np.float32, copy=False)
 
 
-_FORWARD_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_FORWARD_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _compiled_forward(model):
@@ -453,42 +444,9 @@ def set_batch_norm_momentum(model, momentum: float) -> int:
     return changed
 
 
-def load_shipped_or(fallback_model, path: str | os.PathLike | None = None):
-    """``(model, sentence)``: the shipped model when it loads, else ``fallback_model``; the sentence says which.
-
-    Lets a lesson run top to bottom on a computer without the shipped model: it continues
-    with the model it trained itself and tells the student so. Without a fallback
-    (``None``) a missing or broken shipped model raises its :class:`ModelError`.
-    """
-    from utils.i18n import tr
-
-    path = Path(path) if path is not None else SHIPPED_MODEL_PATH
-    try:
-        model = load_model(path)
-    except ModelError as error:
-        if fallback_model is None:
-            raise
-        return fallback_model, tr(
-            f"The shipped model is NOT available ({error}) The rest of the lesson uses the model trained "
-            f"above in this notebook ({fallback_model.count_params():,} parameters): expect much lower "
-            "numbers than the shipped model's.",
-            f"Modelul livrat NU este disponibil ({error}) Restul lecției folosește modelul antrenat mai sus "
-            f"în acest notebook ({fallback_model.count_params():,} de parametri): așteptați-vă la cifre mult "
-            "mai mici decât ale modelului livrat.")
-    card = path.with_name("MODEL_CARD.md")
-    where = tr(f" Its measured results are in {card}.", f" Rezultatele lui măsurate sunt în {card}.") if card.exists() else ""
-    return model, tr(
-        f"Using the shipped model {path} ({model.count_params():,} parameters), trained with "
-        "`python -m utils.train --config models/recipe.json` on FER2013's Training split only; the epoch with "
-        f"the best PublicTest accuracy was kept.{where}",
-        f"Folosim modelul livrat {path} ({model.count_params():,} de parametri), antrenat cu "
-        "`python -m utils.train --config models/recipe.json` doar pe partea Training a FER2013; s-a păstrat "
-        f"epoca cu cea mai bună acuratețe pe PublicTest.{where}")
-
-
 __all__: Sequence[str] = (
-    "Architecture", "ModelError", "ParameterRow", "SHIPPED_MODEL_PATH", "SHIPPED_FLIP_TTA",
-    "batchnorm_params", "build_emotion_cnn", "conv_params", "count_parameters", "dense_params",
-    "describe_architecture", "load_model", "load_shipped_or", "multiply_adds_per_face", "parameter_table",
+    "Architecture", "ArchitectureError", "ModelError", "ParameterRow", "SHIPPED_MODEL_PATH", "SHIPPED_FLIP_TTA",
+    "batchnorm_params", "build_emotion_cnn", "conv_params", "count_parameters",
+    "describe_architecture", "load_model", "multiply_adds_per_face", "parameter_table",
     "predict_labels", "predict_proba", "preprocess", "save_model", "set_batch_norm_momentum",
 )

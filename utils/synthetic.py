@@ -13,6 +13,8 @@ What makes the set a real learning problem rather than a toy:
 
 A linear model on raw pixels cannot undo the shifts and tilts; a small CNN can (the tests
 measure both). Everything is deterministic for a given ``seed``.
+
+Used by every lesson when FER2013 is absent; lesson 01 (section 5) says which set it is using.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from utils.data import EMOTIONS, IMAGE_SIZE
+from utils.constants import EMOTIONS, IMAGE_SIZE
 
 #: FER2013's training-set class counts, in label order (angry ... neutral).
 FER2013_TRAIN_COUNTS = (3995, 436, 4097, 7215, 4830, 3171, 4965)

@@ -7,11 +7,17 @@
 - :func:`compile_model`    optimizer, loss (with label smoothing) and metrics
 - callbacks: :class:`EpochLog` (history.csv + a readable log), :class:`RunCheckpoint`
   (every epoch: the full training state, so a run can be resumed exactly; plus the best
-  model by validation accuracy), :class:`ResumableEarlyStopping`, :class:`LivePlot`
-  (redraws the loss and accuracy curves in a notebook after every epoch)
+  model by validation accuracy), :class:`ResumableEarlyStopping`
+  (the live training curves of a notebook are :class:`utils.viz.LivePlot`)
 - :class:`RunFolder`       ``runs/<name>/``: settings.json, history.csv, train.log, checkpoints
+- whole runs: :func:`read_recipe` (a checked ``models/recipe*.json``), :func:`subset`,
+  :func:`train` (a new run, or the resumption of an interrupted one) and :func:`finish`
 
-``python -m utils.train`` puts them together; lesson 04 uses them one at a time.
+Lesson 04 (section 3, "Training") uses the pieces one at a time; ``python -m utils.train``
+(:mod:`utils.train`, argument parsing only) calls :func:`train`.
+
+Importing this module imports Keras: its callbacks and layers are Keras subclasses,
+whose base classes are needed when the classes are defined.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ import csv
 import json
 import math
 import os
+import platform
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,16 +35,26 @@ from typing import Any
 
 import numpy as np
 
-from utils.data import EMOTIONS
-
-NUM_CLASSES = len(EMOTIONS)
+from utils.constants import EMOTIONS, NUM_CLASSES, PROJECT_ROOT
+from utils.data import Dataset, Split, load_fer2013, resolve_data_dir
+from utils.errors import CourseError
+from utils.models import (
+    Architecture,
+    build_emotion_cnn,
+    count_parameters,
+    describe_architecture,
+    load_model,
+    predict_labels,
+    save_model,
+    set_batch_norm_momentum,
+)
 
 #: File names inside a run folder.
 SETTINGS_FILE, HISTORY_FILE, LOG_FILE, STATE_FILE = "settings.json", "history.csv", "train.log", "state.json"
 LAST_CHECKPOINT, BEST_CHECKPOINT, FINAL_MODEL = "last.keras", "best.keras", "model.keras"
 
 
-class TrainingError(Exception):
+class TrainingError(CourseError):
     """Training that cannot start or resume, with a message that says what to do."""
 
 
@@ -262,7 +280,7 @@ class RunFolder:
     path: Path
 
     @classmethod
-    def create(cls, path: str | os.PathLike, settings: dict[str, Any]) -> "RunFolder":
+    def create(cls, path: str | os.PathLike, settings: dict[str, Any]) -> RunFolder:
         """A new run folder holding ``settings.json``; an existing non-empty folder is refused."""
         path = Path(path)
         if path.exists() and any(path.iterdir()):
@@ -275,7 +293,7 @@ class RunFolder:
         return cls(path)
 
     @classmethod
-    def open(cls, path: str | os.PathLike) -> "RunFolder":
+    def open(cls, path: str | os.PathLike) -> RunFolder:
         """An existing run folder, to resume or to read."""
         path = Path(path)
         if not (path / SETTINGS_FILE).is_file():
@@ -387,8 +405,6 @@ class RunCheckpoint(_keras_callback_base()):
         self.run, self.monitor, self.best, self.wait = run, monitor, best, wait
 
     def on_epoch_end(self, epoch, logs=None):
-        from utils.models import save_model
-
         value = float((logs or {}).get(self.monitor, math.nan))
         improved = value > self.best
         if improved:
@@ -426,54 +442,205 @@ class ResumableEarlyStopping(_keras_callback_base()):
             )
 
 
-class LivePlot(_keras_callback_base()):
-    """Redraws the loss and accuracy curves (training and validation) after every epoch.
+# --------------------------------------------------------------------------- whole runs
 
-    In a notebook the figure is replaced in place; ``history`` may hold the epochs of a
-    run being resumed, so the curves start at its beginning.
-    """
-
-    def __init__(self, history: list[dict[str, float]] | None = None, *, title: str | None = None):
-        super().__init__()
-        self.rows = list(history or [])
-        self.title = title
-        self._handle = None
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.rows.append({"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}})
-        figure = plot_history(self.rows, title=self.title)
-        try:
-            from IPython.display import display
-
-            if self._handle is None:
-                self._handle = display(figure, display_id=True)
-            else:
-                self._handle.update(figure)
-        except ImportError:  # no IPython: nothing to draw on
-            pass
-        import matplotlib.pyplot as plt
-
-        plt.close(figure)
+DEFAULT_RECIPE = PROJECT_ROOT / "models" / "recipe.json"
+DEFAULT_RUNS_DIR = PROJECT_ROOT / "runs"
+RECIPE_SECTIONS = {"name", "description", "seed", "model", "augmentation", "training"}
+TRAINING_KEYS = {
+    "epochs", "batch_size", "learning_rate", "warmup_epochs", "final_fraction", "weight_decay",
+    "label_smoothing", "class_weight_power", "early_stopping_patience",
+}
+#: Training settings a recipe may leave out, and their values then: ``batch_norm_momentum``
+#: 0.99 is Keras's own; ``train_images`` / ``validation_images`` at most this many images
+#: (drawn at random; ``None``: all), for quick runs such as ``models/recipe_quick.json``.
+OPTIONAL_TRAINING_KEYS = {"optimizer": "adamw", "momentum": 0.9, "batch_norm_momentum": 0.99,
+                          "train_images": None, "validation_images": None}
 
 
-def plot_history(rows: list[dict[str, float]], *, title: str | None = None):
-    """Two panels, loss and accuracy per epoch, training vs validation; returns the figure."""
-    import matplotlib.pyplot as plt
+def read_recipe(path: str | Path) -> dict:
+    """The recipe JSON, checked: unknown sections or keys are errors (a typo must not be ignored)."""
+    path = Path(path)
+    if not path.is_file():
+        raise TrainingError(f"No recipe at {path}. The shipped one is {DEFAULT_RECIPE}.")
+    try:
+        recipe = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise TrainingError(f"{path} is not valid JSON ({error}).") from error
+    unknown = set(recipe) - RECIPE_SECTIONS
+    missing = {"seed", "model", "augmentation", "training"} - set(recipe)
+    if unknown or missing:
+        raise TrainingError(f"{path}: unknown sections {sorted(unknown)}, missing sections {sorted(missing)}.")
+    given = set(recipe["training"])
+    unknown_keys, missing_keys = given - TRAINING_KEYS - set(OPTIONAL_TRAINING_KEYS), TRAINING_KEYS - given
+    if unknown_keys or missing_keys:
+        raise TrainingError(
+            f"{path}: 'training' must have the keys {sorted(TRAINING_KEYS)} (optional: {sorted(OPTIONAL_TRAINING_KEYS)}); "
+            f"unknown {sorted(unknown_keys)}, missing {sorted(missing_keys)}."
+        )
+    recipe["training"] = {**OPTIONAL_TRAINING_KEYS, **recipe["training"]}
+    try:
+        Architecture.from_dict(recipe["model"])
+        make_augmenter(**recipe["augmentation"])
+        if recipe["training"]["optimizer"] not in ("adamw", "sgd"):
+            raise ValueError(f"training.optimizer must be 'adamw' or 'sgd', got {recipe['training']['optimizer']!r}")
+    except (TypeError, ValueError) as error:
+        raise TrainingError(f"{path}: {error}") from error
+    return recipe
 
-    from utils.i18n import tr
 
-    epochs = [r["epoch"] for r in rows]
-    figure, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-    for axis, key, label in ((axes[0], "loss", tr("loss", "pierdere")), (axes[1], "accuracy", tr("accuracy", "acuratețe"))):
-        for prefix, name, style in (("", tr("training", "antrenare"), "-o"), ("val_", tr("validation", "validare"), "-s")):
-            values = [r.get(prefix + key, math.nan) for r in rows]
-            if not all(math.isnan(v) for v in values):
-                axis.plot(epochs, values, style, markersize=3, label=name)
-        axis.set_xlabel(tr("epoch", "epoca"))
-        axis.set_ylabel(label)
-        axis.grid(alpha=0.3)
-        axis.legend()
-    if title:
-        figure.suptitle(title)
-    figure.tight_layout()
-    return figure
+def subset(split: Split, limit: int | None, seed: int) -> Split:
+    """``limit`` images drawn at random (all of them when ``limit`` is None): for quick trials."""
+    if limit is None or limit >= len(split):
+        return split
+    keep = np.sort(np.random.default_rng(seed).permutation(len(split))[:limit])
+    return Split(split.images[keep], split.labels[keep])
+
+
+def _versions() -> dict[str, str]:
+    import keras
+    import tensorflow as tf
+
+    return {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__,
+            "numpy": np.__version__, "machine": platform.machine(), "platform": platform.platform()}
+
+
+def _load_data(data: str | None, cache: bool) -> Dataset:
+    dataset = load_fer2013(data, cache=cache, progress=sys.stderr.isatty())
+    if dataset.train_split not in dataset.splits or dataset.validation_split == dataset.train_split:
+        raise TrainingError(
+            f"{dataset.source} needs a training split and a validation split (PublicTest); "
+            f"it has {sorted(dataset.splits)}."
+        )
+    return dataset
+
+
+def train(
+    *,
+    recipe: dict | None = None,
+    run_dir: str | Path | None = None,
+    resume: str | Path | None = None,
+    data: str | None = None,
+    epochs: int | None = None,
+    limit: int | None = None,
+    cache: bool = True,
+    verbose: int = 2,
+) -> RunFolder:
+    """Train a new run from ``recipe`` into ``run_dir``, or continue the run at ``resume``."""
+    import keras
+
+    if resume is not None:
+        run = RunFolder.open(resume)
+        settings = run.settings
+        state = run.state
+        if not run.file(LAST_CHECKPOINT).exists() or not state:
+            raise TrainingError(f"{run.path} has no finished epoch to resume from; start a new run instead.")
+        if epochs is not None and epochs != settings["recipe"]["training"]["epochs"]:
+            raise TrainingError(
+                "--epochs cannot change when resuming: the learning-rate schedule was laid out for "
+                f"{settings['recipe']['training']['epochs']} epochs. Start a new run to train longer."
+            )
+        data = data or settings["data"]["path"]
+        limit = settings["limit"]
+        recipe = settings["recipe"]
+    else:
+        if recipe is None:
+            raise TrainingError("A new run needs a recipe (--config).")
+        recipe = json.loads(json.dumps(recipe))  # a private copy
+        if epochs is not None:
+            recipe["training"]["epochs"] = int(epochs)
+        state = {}
+
+    dataset = _load_data(data, cache)
+    seed = int(recipe["seed"])
+    hp = recipe["training"]
+    # --limit overrides the recipe's own limits (a resumed run keeps those it started with).
+    train_limit = limit if limit is not None else hp.get("train_images")
+    val_limit = limit if limit is not None else hp.get("validation_images")
+    train_faces = subset(dataset[dataset.train_split], train_limit, seed)
+    val_faces = subset(dataset[dataset.validation_split], val_limit, seed + 1)
+    arch = Architecture.from_dict(recipe["model"])
+
+    if resume is None:
+        if run_dir is None:
+            run_dir = DEFAULT_RUNS_DIR / f"{recipe.get('name', 'run')}-{time.strftime('%Y%m%d-%H%M%S')}"
+        settings = {
+            "recipe": recipe,
+            "data": {"path": str(resolve_data_dir(data).resolve()), "layout": dataset.layout,
+                     "train_split": dataset.train_split, "validation_split": dataset.validation_split,
+                     "train_images": len(train_faces), "validation_images": len(val_faces),
+                     "train_counts": train_faces.class_counts(), "validation_counts": val_faces.class_counts()},
+            "limit": limit,
+            "parameters": count_parameters(arch),
+            "versions": _versions(),
+            "environment": {k: os.environ.get(k) for k in ("TF_ENABLE_ONEDNN_OPTS", "OMP_NUM_THREADS")},
+            "command": " ".join(sys.argv),
+            "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        }
+        run = RunFolder.create(run_dir, settings)
+        run.log(f"new run {run.path}: {describe_architecture(arch).replace(chr(10), '; ')}")
+    else:
+        run.truncate_history(state["epoch"])
+        run.log(f"resuming {run.path} after epoch {state['epoch']} (best {state['monitor']} {state['best']:.4f})")
+
+    initial_epoch = int(state.get("epoch", 0))
+    total_epochs = int(hp["epochs"])
+    run.log(f"data: {dataset.source} ({len(train_faces)} training, {len(val_faces)} validation images)")
+    if initial_epoch >= total_epochs or state.get("finished"):
+        run.log(f"this run has finished already ({initial_epoch} epochs); nothing to resume")
+        return finish(run, val_faces)
+
+    # Same seed, same run; a resumed run re-seeds with its epoch so that its
+    # shuffles do not repeat those of the first epochs.
+    keras.utils.set_random_seed(seed + initial_epoch)
+    steps_per_epoch = math.ceil(len(train_faces) / hp["batch_size"])
+    if resume is None:
+        model = build_emotion_cnn(arch)
+        set_batch_norm_momentum(model, hp.get("batch_norm_momentum", 0.99))
+        schedule = make_schedule(learning_rate=hp["learning_rate"], epochs=total_epochs, steps_per_epoch=steps_per_epoch,
+                                 warmup_epochs=hp["warmup_epochs"], final_fraction=hp["final_fraction"])
+        compile_model(model, learning_rate=schedule, weight_decay=hp["weight_decay"], label_smoothing=hp["label_smoothing"],
+                      optimizer=hp.get("optimizer", "adamw"), momentum=hp.get("momentum", 0.9))
+    else:
+        model = load_model(run.file(LAST_CHECKPOINT), compile=True)
+        # The optimizer's step counter is saved with the weights: it says which epoch
+        # they belong to, even if the run was killed between last.keras and state.json.
+        saved_epochs = int(model.optimizer.iterations) // steps_per_epoch
+        if saved_epochs != initial_epoch:
+            run.log(f"note: {LAST_CHECKPOINT} holds {saved_epochs} epochs, state.json {initial_epoch}; "
+                    f"going on from the checkpoint's weights after epoch {saved_epochs}")
+            initial_epoch = saved_epochs
+            if initial_epoch >= total_epochs:
+                return finish(run, val_faces)
+
+    weights = class_weights(train_faces.labels, power=hp["class_weight_power"]) if hp["class_weight_power"] else None
+    if weights and resume is None:
+        run.log("class weights: " + ", ".join(f"{w:.2f}" for w in weights.values()))
+    train_data, val_data = make_datasets(
+        train_faces.images, train_faces.labels, val_faces.images, val_faces.labels,
+        batch_size=hp["batch_size"], augmenter=make_augmenter(**recipe["augmentation"], seed=seed + initial_epoch),
+        sample_weights=weights, seed=seed + initial_epoch,
+    )
+    checkpoint = RunCheckpoint(run, best=float(state.get("best", -math.inf)), wait=int(state.get("epochs_without_improvement", 0)))
+    callbacks = [EpochLog(run), checkpoint, ResumableEarlyStopping(checkpoint, patience=hp["early_stopping_patience"])]
+    model.fit(train_data, validation_data=val_data, epochs=total_epochs, initial_epoch=initial_epoch,
+              callbacks=callbacks, verbose=verbose)
+    # Reached only when fit returns (all epochs, or early stopping), not when the run is killed.
+    run.update_state(finished=True)
+    return finish(run, val_faces)
+
+
+def finish(run: RunFolder, val_faces: Split) -> RunFolder:
+    """The best checkpoint without optimizer state as model.keras, and its accuracy in results.json."""
+    best = load_model(run.file(BEST_CHECKPOINT))
+    final = run.file(FINAL_MODEL)
+    save_model(best, final, overwrite=True, include_optimizer=False)
+    results = {"validation_images": len(val_faces), "best_epoch": run.state.get("best_epoch")}
+    for flip in (False, True):
+        predicted = predict_labels(best, val_faces.images, flip_tta=flip)
+        results["validation_accuracy" + ("_flip_tta" if flip else "")] = float((predicted == val_faces.labels).mean())
+    results["model_bytes"] = final.stat().st_size
+    run.file("results.json").write_text(json.dumps(results, indent=2) + "\n")
+    run.log(f"finished: {json.dumps(results)}")
+    run.log(f"to ship it: copy {final} to models/emotion_cnn.keras (the shipped model is never overwritten by training)")
+    return run

@@ -4,21 +4,21 @@ Every function draws one matplotlib figure and returns it (end the notebook line
 ``;`` so the figure is shown once). Colour images are taken as RGB, matplotlib's order:
 convert OpenCV's BGR first (``utils.images.bgr_to_rgb``). Titles go through
 ``utils.i18n.tr`` in the calling code or here, so they follow the course language.
+
+Used by every lesson; the training curves are explained in lessons 03 (over-fitting) and 04 (training).
 """
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+import math
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from utils.data import EMOTIONS
+from utils.constants import EMOTIONS, EMOTIONS_RO  # noqa: F401  (EMOTIONS_RO re-exported)
 from utils.i18n import tr
-
-#: Romanian names of the seven FER2013 emotions, in label order.
-EMOTIONS_RO: tuple[str, ...] = ("furie", "dezgust", "frică", "bucurie", "tristețe", "surpriză", "neutru")
 
 
 def emotion_name(label: int | str) -> str:
@@ -293,40 +293,114 @@ def show_row_profiles(images: Sequence[np.ndarray], profiles: Sequence[np.ndarra
     return fig
 
 
-# --------------------------------------------------------------------------- the classifier head (lesson 03)
+# --------------------------------------------------------------------------- training curves (lessons 03 and 04)
 
 
 def compare_training_curves(histories: Mapping[str, Mapping[str, Sequence[float]]],
-                            metrics: Sequence[str] = ("loss", "accuracy"), *, size: float = 4.2) -> Figure:
+                            metrics: Sequence[str] = ("loss", "accuracy"), *, size: float = 4.2,
+                            title: str | None = None, mark_best: bool = True, require_validation: bool = True) -> Figure:
     """Training (solid) and validation (dashed) curves of several runs, one panel per metric.
 
     ``histories`` maps a run's name to a Keras ``History.history`` dict (``"loss"``,
-    ``"val_loss"``, ...). The epoch of the lowest validation loss of each run is marked:
-    after it, the model only gets better at its training images (over-fitting).
+    ``"val_loss"``, ...; an ``"epoch"`` list, as in a run's history.csv, gives the epoch
+    numbers). The epoch of the lowest validation loss of each run is marked
+    (``mark_best``): after it, the model only gets better at its training images
+    (over-fitting). A run named ``""`` gets no name in the legend (see :func:`plot_history`).
     """
     if not histories:
         raise ValueError("compare_training_curves needs at least one run")
     for name, history in histories.items():
-        missing = [key for metric in metrics for key in (metric, f"val_{metric}") if key not in history]
+        wanted = [key for metric in metrics for key in (metric, f"val_{metric}")] if require_validation else list(metrics)
+        missing = [key for key in wanted if key not in history]
         if missing:
             raise ValueError(f"run {name!r} has no {missing} in its history: fit with validation_data and these metrics")
-    fig, axes = plt.subplots(1, len(metrics), figsize=(size * len(metrics), 3.2), squeeze=False)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(size * len(metrics), 3.2 + (0.3 if title else 0)), squeeze=False)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, metric in zip(axes[0], metrics):
         for colour, (name, history) in zip(colours, histories.items()):
-            epochs = np.arange(1, len(history[metric]) + 1)
-            ax.plot(epochs, history[metric], color=colour, label=f"{name}: " + tr("training", "antrenare"))
-            ax.plot(epochs, history[f"val_{metric}"], color=colour, linestyle="--", label=f"{name}: " + tr("validation", "validare"))
-            if metric == "loss":
-                best = int(np.argmin(history["val_loss"]))
-                ax.plot(epochs[best], history["val_loss"][best], "o", color=colour)
+            prefix = f"{name}: " if name else ""
+            epochs = np.asarray(history.get("epoch", np.arange(1, len(history[metric]) + 1)))
+            ax.plot(epochs, history[metric], color=colour, label=prefix + tr("training", "antrenare"))
+            if f"val_{metric}" in history:
+                ax.plot(epochs, history[f"val_{metric}"], color=colour, linestyle="--", label=prefix + tr("validation", "validare"))
+                if metric == "loss" and mark_best:
+                    best = int(np.nanargmin(history["val_loss"]))
+                    ax.plot(epochs[best], history["val_loss"][best], "o", color=colour)
         ax.set_xlabel(tr("epoch", "epocă"))
         ax.set_title({"loss": tr("loss (cross-entropy)", "pierdere (entropie încrucișată)"),
                       "accuracy": tr("accuracy", "acuratețe")}.get(metric, metric))
         ax.spines[["top", "right"]].set_visible(False)
     axes[0][0].legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def plot_history(history: Sequence[Mapping[str, float]] | Mapping[str, Sequence[float]], *,
+                 title: str | None = None, metrics: Sequence[str] = ("loss", "accuracy")) -> Figure:
+    """One run's loss and accuracy per epoch, training vs validation; returns the figure.
+
+    ``history`` is a Keras ``History.history`` dict or the rows of a run's history.csv
+    (:meth:`utils.training.RunFolder.history`, one dict per epoch); a metric the rows lack
+    (no validation yet) is left out of its panel.
+    """
+    if isinstance(history, Mapping):
+        columns = {key: list(values) for key, values in history.items()}
+    else:
+        rows = list(history)
+        keys = [key for key in ("epoch", *metrics, *(f"val_{m}" for m in metrics)) if any(key in r for r in rows)]
+        columns = {key: [r.get(key, math.nan) for r in rows] for key in keys}
+    present = [m for m in metrics if m in columns]
+    if not present:
+        raise ValueError(f"the history has none of the metrics {list(metrics)}: nothing to plot")
+    return compare_training_curves({"": columns}, present, size=5.0, title=title, mark_best=False, require_validation=False)
+
+
+def _live_plot_class():
+    """:class:`LivePlot`, built on first use: a Keras callback class needs Keras, which this module does not import."""
+    import keras
+
+    class LivePlot(keras.callbacks.Callback):
+        """Redraws the loss and accuracy curves (training and validation) after every epoch.
+
+        In a notebook the figure is replaced in place; ``history`` may hold the epochs of a
+        run being resumed (rows as in history.csv), so the curves start at its beginning.
+        """
+
+        def __init__(self, history: list[dict[str, float]] | None = None, *, title: str | None = None):
+            super().__init__()
+            self.rows = list(history or [])
+            self.title = title
+            self._handle = None
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.rows.append({"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}})
+            figure = plot_history(self.rows, title=self.title)
+            try:
+                from IPython.display import display
+
+                if self._handle is None:
+                    self._handle = display(figure, display_id=True)
+                else:
+                    self._handle.update(figure)
+            except ImportError:  # no IPython: nothing to draw on
+                pass
+            plt.close(figure)
+
+    return LivePlot
+
+
+_LAZY: dict[str, type] = {}
+
+
+def __getattr__(name: str):
+    # ``from utils.viz import LivePlot`` works without importing Keras with every plot.
+    if name == "LivePlot":
+        if name not in _LAZY:
+            _LAZY[name] = _live_plot_class()
+        return _LAZY[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --------------------------------------------------------------------------- the full model (lesson 04)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 
 def _is_loopback(host: str) -> bool:
@@ -44,14 +44,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from werkzeug.serving import WSGIRequestHandler, make_server
 
-    from utils.models import ModelError
+    from utils.errors import CourseError
     from webapp.app import create_app, resolve_model_path
 
     _single_threaded_inference()
     print(f"Loading the model {resolve_model_path(args.model)} ...", flush=True)
     try:
         app = create_app(args.model)
-    except ModelError as error:
+    except CourseError as error:  # ModelError: a missing or unusable model file
         print(f"error: the web demo cannot start without a model. {error}", file=sys.stderr)
         return 2
     if not _is_loopback(args.host):

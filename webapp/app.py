@@ -20,22 +20,16 @@ from pathlib import Path
 from flask import Flask, Request, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from utils.data import EMOTIONS
-from utils.images import FaceBox, ImageError, ImageTooLargeError, NoFaceFoundError, decode_image, image_header_size
+from utils.constants import EMOTIONS, EMOTIONS_RO
+from utils.images import FaceBox, ImageError, ImageTooLargeError, NoFaceFoundError
 from utils.models import SHIPPED_MODEL_PATH
-from utils.viz import EMOTIONS_RO
+from utils.pipeline import MAX_PIXELS, MAX_SIDE, MAX_UPLOAD_BYTES, EmptyUploadError, NotAnImageError, UploadTooLargeError
 from webapp.predictor import EmotionPredictor
 
 #: The environment variable that names the model file when ``model_path`` is not given.
 MODEL_ENV = "EMOTION_MODEL"
 
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-#: Far more than a webcam frame or a phone photo needs; a bigger image is refused before decoding.
-MAX_PIXELS = 40_000_000
-#: Photos are analysed at most this many pixels on the longer side (boxes are reported in the
-#: photo's own pixels): a face a sixteenth of the longer side is still 50 px there, above the
-#: 48 px the demo looks for, and the detector's time grows with the pixel count.
-MAX_SIDE = 800
+# MAX_UPLOAD_BYTES, MAX_PIXELS and MAX_SIDE are those of utils.pipeline (shared with lesson 04's widget).
 #: The page sends webcam frames this wide, at most one every WEBCAM_INTERVAL_MS: a face at
 #: laptop distance is still 60-100 px wide, and the detector's time grows with the pixel count.
 WEBCAM_FRAME_WIDTH = 240
@@ -87,13 +81,14 @@ def create_app(
     Raises :class:`utils.models.ModelError`, with a message that says what to do, when
     the model file is missing or unusable: the app never starts without a model.
     """
-    predictor = EmotionPredictor(resolve_model_path(model_path))
+    predictor = EmotionPredictor(resolve_model_path(model_path), max_upload_bytes=max_upload_bytes,
+                                 max_pixels=max_pixels, max_side=max_side)
     app = Flask(__name__)
     app.request_class = InMemoryRequest
     app.config.update(MAX_CONTENT_LENGTH=max_upload_bytes + _MULTIPART_OVERHEAD)
     app.json.sort_keys = False
     app.extensions["emotion_predictor"] = predictor
-    limits = {"max_upload_bytes": max_upload_bytes, "max_pixels": max_pixels, "max_side": max_side}
+    limits = predictor.pipeline.limits
 
     @app.after_request
     def add_security_headers(response):
@@ -136,22 +131,18 @@ def create_app(
     def predict():
         started = time.perf_counter()
         data = _uploaded_bytes()
-        if len(data) > max_upload_bytes:
-            raise ApiError(413, "too_large", _too_large_message(max_upload_bytes))
-        if not data:
-            raise ApiError(400, "empty_file", "The uploaded file is empty (0 bytes): choose a photo (JPEG or PNG).")
         try:
-            _, width, height = image_header_size(data)
-        except ImageError as error:
+            image, width, height = predictor.pipeline.decode(data)
+        except UploadTooLargeError:
+            raise ApiError(413, "too_large", _too_large_message(max_upload_bytes)) from None
+        except EmptyUploadError as error:
+            raise ApiError(400, "empty_file", str(error)) from None
+        except NotAnImageError as error:
             raise ApiError(400, "not_an_image", str(error)) from None
-        try:
-            image = decode_image(data, max_pixels=max_pixels, max_side=max_side)
         except ImageTooLargeError as error:
             raise ApiError(400, "too_many_pixels", str(error)) from None
         except ImageError as error:
             raise ApiError(400, "corrupt_image", str(error)) from None
-        if (image.shape[1] >= image.shape[0]) != (width >= height):  # EXIF orientation turned it a quarter
-            width, height = height, width
         scale = width / image.shape[1]
         body = {"faces": [], "emotions": list(EMOTIONS), "image": {"width": width, "height": height}, "model": predictor.info}
         try:

@@ -1,31 +1,19 @@
 """The model behind the web demo: loaded once at start-up, shared by all requests.
 
-Requests are served by several threads at once. OpenCV's cascade classifier keeps state
-between calls (its feature evaluator holds the image being scanned), so two threads must
-never detect at the same time; the model (with the compiled forward pass that
-:func:`utils.models.predict_proba` caches per model) gets a lock of its own too. One request
-can thus detect faces while another one's faces go through the network; decoding needs no lock.
+The photo -> faces -> emotions work, with its limits and its locks (requests are served
+by several threads at once), is :class:`utils.pipeline.PhotoPipeline`, the same one that
+lesson 04's upload widget uses; this module adds loading the model file and naming it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from utils.images import FACE_SIZE, FaceBox, faces_from_photo
-from utils.models import SHIPPED_FLIP_TTA, load_model, predict_proba
-
-
-@dataclass(frozen=True)
-class FacePrediction:
-    """One face: its box in the image that was analysed, and the 7 probabilities (FER2013 order)."""
-
-    box: FaceBox
-    probabilities: np.ndarray
+from utils.models import SHIPPED_FLIP_TTA, load_model
+from utils.pipeline import MAX_PIXELS, MAX_SIDE, MAX_UPLOAD_BYTES, MIN_FACE_SIZE, FacePrediction, PhotoPipeline
 
 
 def file_version(path: Path) -> str:
@@ -40,15 +28,14 @@ def file_version(path: Path) -> str:
 class EmotionPredictor:
     """Loads a ``.keras`` model (raising :class:`utils.models.ModelError` with a clear message) and predicts emotions."""
 
-    def __init__(self, model_path: str | Path, *, min_face_size: int = FACE_SIZE) -> None:
-        # Faces smaller than the network's 48x48 input would only be enlarged and blurred; skipping
-        # them also skips the detector's finest, most expensive scales (a third of its time).
-        self.min_face_size = min_face_size
+    def __init__(self, model_path: str | Path, *, min_face_size: int = MIN_FACE_SIZE, max_upload_bytes: int = MAX_UPLOAD_BYTES,
+                 max_pixels: int = MAX_PIXELS, max_side: int = MAX_SIDE) -> None:
         self.model_path = Path(model_path)
         model = load_model(self.model_path)
-        self._model = model
-        self._detector_lock = threading.Lock()
-        self._model_lock = threading.Lock()
+        # warm_up: compile the predict step now (one and two faces), not during the first request.
+        self.pipeline = PhotoPipeline(model, max_upload_bytes=max_upload_bytes, max_pixels=max_pixels, max_side=max_side,
+                                      min_face_size=min_face_size, warm_up=True)
+        self.min_face_size = min_face_size
         self.info = {
             "name": model.name,
             "file": self.model_path.name,
@@ -56,24 +43,17 @@ class EmotionPredictor:
             "parameters": int(model.count_params()),
             "flip_tta": SHIPPED_FLIP_TTA,
         }
-        # Compile the predict step now (one and two faces), not during the first request.
-        for faces in (1, 2):
-            self.probabilities(np.zeros((faces, 48, 48, 1), dtype=np.float32))
 
     def probabilities(self, faces: np.ndarray) -> np.ndarray:
         """``(N, 7)`` probabilities for float32 faces ``(N, 48, 48, 1)`` in [0, 1] (the shipped pipeline)."""
-        with self._model_lock:
-            return predict_proba(self._model, faces)
+        return self.pipeline.probabilities(faces)
 
     def predict(self, image: np.ndarray) -> list[FacePrediction]:
         """Every face in a BGR uint8 image with its probabilities, left to right.
 
         Raises :class:`utils.images.NoFaceFoundError` when there is none.
         """
-        with self._detector_lock:
-            found = faces_from_photo(image, min_size=self.min_face_size)
-        probabilities = self.probabilities(found.faces)
-        return [FacePrediction(box, row) for box, row in zip(found.boxes, probabilities)]
+        return self.pipeline.predict(image)
 
 
 __all__ = ["EmotionPredictor", "FacePrediction", "file_version"]

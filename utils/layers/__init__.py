@@ -2,6 +2,8 @@
 
 Each layer is a pure function on arrays in Keras's channels-last layout
 (``(batch, height, width, channels)`` or a single ``(height, width, channels)`` image).
+
+Lesson 02 explains the convolution; lesson 03 pooling, ReLU, dropout, flatten, dense, softmax and cross-entropy.
 """
 
 # Convolution (lesson 02).

@@ -1,4 +1,7 @@
-"""Activation functions from scratch: ReLU and a numerically stable softmax, equal to Keras's."""
+"""Activation functions from scratch: ReLU and a numerically stable softmax, equal to Keras's.
+
+Lesson 03 explains them (sections 2 and 5).
+"""
 
 from __future__ import annotations
 

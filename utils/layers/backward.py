@@ -17,12 +17,14 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from utils.layers.activations import log_softmax
-from utils.layers.convolution import (ConvolutionError, Padding, _as_batch as _conv_batch, _check_kernels, _pair as
-                                      _conv_pair, _plan, _result_dtype, conv2d)
+from utils.layers.convolution import ConvolutionError, Padding, _check_kernels, _plan, _result_dtype, conv2d
+from utils.layers.convolution import _as_batch as _conv_batch
+from utils.layers.convolution import _pair as _conv_pair
 from utils.layers.dropout import check_rate
 from utils.layers.losses import check_labels
-from utils.layers.pooling import (PADDINGS, _as_batch as _pool_batch, _from_batch, _pair as _pool_pair, _same_padding,
-                                  _windows, pooled_size)
+from utils.layers.pooling import PADDINGS, _from_batch, _same_padding, _windows, pooled_size
+from utils.layers.pooling import _as_batch as _pool_batch
+from utils.layers.pooling import _pair as _pool_pair
 
 
 def _float(array, what: str) -> np.ndarray:

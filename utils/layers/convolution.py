@@ -14,17 +14,20 @@ total is odd, goes at the bottom/right) or an int ``P`` (``P`` zeros on every si
 Two implementations with identical results: :func:`conv2d_loops` spells every sum out
 with Python loops (read it to understand), :func:`conv2d` computes all windows at once with
 one matrix product (use it: hundreds of times faster).
+
+Lesson 02 (sections 3-11) explains it (and prints :func:`conv2d_loops`, the version to read).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-Padding = Union[str, int]
+from utils.layers._checks import LayerError, pair, same_padding
+
+Padding = str | int
 
 #: The classic 3x3 (and two 5x5) image-processing kernels, as float32 arrays to correlate with.
 KERNELS: dict[str, np.ndarray] = {
@@ -46,7 +49,7 @@ KERNELS: dict[str, np.ndarray] = {
 }
 
 
-class ConvolutionError(ValueError):
+class ConvolutionError(LayerError):
     """Arguments a convolution cannot use, with a message that says what is wrong and what to do."""
 
 
@@ -54,13 +57,8 @@ class ConvolutionError(ValueError):
 
 
 def _pair(value: int | tuple[int, int], what: str) -> tuple[int, int]:
-    """``3 -> (3, 3)``; ``(3, 5)`` stays; anything else is an error naming ``what``."""
-    pair = (value, value) if np.ndim(value) == 0 else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in pair):
-        raise ConvolutionError(f"{what} must be a positive int or a pair of ints, got {value!r}")
-    if min(pair) < 1:
-        raise ConvolutionError(f"{what} must be at least 1, got {value!r}")
-    return int(pair[0]), int(pair[1])
+    """``3 -> (3, 3)``; ``(3, 5)`` stays; anything else is a :class:`ConvolutionError` naming ``what``."""
+    return pair(value, what, ConvolutionError)
 
 
 def _positive_int(value: int, what: str) -> int:
@@ -89,9 +87,7 @@ def pad_amounts(size: int, kernel: int, stride: int = 1, padding: Padding = "val
     if padding == "valid":
         return 0, 0
     if padding == "same":
-        out = -(-size // stride)
-        total = max((out - 1) * stride + kernel - size, 0)
-        return total // 2, total - total // 2
+        return same_padding(size, kernel, stride)
     return padding, padding
 
 

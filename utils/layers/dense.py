@@ -1,4 +1,7 @@
-"""Flatten and the dense (fully connected) layer from scratch, equal to Keras's."""
+"""Flatten and the dense (fully connected) layer from scratch, equal to Keras's.
+
+Lesson 03 explains them (section 5).
+"""
 
 from __future__ import annotations
 

@@ -8,8 +8,8 @@ large a one oscillates and diverges (``lr > 2 / curvature`` on a quadratic).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

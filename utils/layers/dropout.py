@@ -4,6 +4,8 @@ During training every value is set to 0 with probability ``rate``, independently
 the values that survive are multiplied by ``1 / (1 - rate)``. The expected value of every
 output is therefore its input (``(1 - rate) * x / (1 - rate) = x``), so the next layer
 sees sums of the same size in training and at inference, where dropout does nothing.
+
+Lesson 03 explains it (section 4).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ called with plain arrays *and* with nested lists (so ``np.asarray`` inside is en
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

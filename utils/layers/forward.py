@@ -6,6 +6,8 @@ model whose layers form one chain) with their configuration and weights;
 ``forward(layer_specs(model), x)`` and ``model.predict(x)`` show that nothing in a CNN's
 prediction is hidden: it is convolutions, ReLUs, pooling, a reshape, matrix products
 and a softmax. This module does not import Keras; it reads what the model object offers.
+
+Lesson 03 (section 6, "All together: a CNN in numpy only") uses it.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ value, so it checks gradients on small examples; training uses the backward pass
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

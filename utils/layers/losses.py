@@ -6,6 +6,8 @@ is ``-log p[y]``: 0 when the model is sure and right, large when it is sure and 
 class 3), *sparse* categorical cross-entropy takes them as class indices (``3``); both give
 the same number. Probabilities are clipped to ``[1e-7, 1 - 1e-7]`` first, as Keras does,
 so a probability of 0 gives a large but finite loss instead of infinity.
+
+Lesson 03 explains them (section 5, cross-entropy).
 """
 
 from __future__ import annotations

@@ -16,8 +16,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from utils.layers.activations import relu
-from utils.layers.backward import (conv2d_backward, dense_backward, flatten_backward, max_pool2d_backward,
-                                   relu_backward, softmax_cross_entropy, softmax_cross_entropy_backward)
+from utils.layers.backward import (
+    conv2d_backward,
+    dense_backward,
+    flatten_backward,
+    max_pool2d_backward,
+    relu_backward,
+    softmax_cross_entropy,
+    softmax_cross_entropy_backward,
+)
 from utils.layers.convolution import conv2d, conv_output_size
 from utils.layers.dense import dense, flatten
 from utils.layers.optim import SGD

@@ -13,7 +13,7 @@ moments, step count) for a dict of parameters, as a training loop needs it.
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 

@@ -7,6 +7,8 @@ channel for the whole map. Pooling has no weights to learn.
 
 Inputs may be a single 2D map ``(H, W)``, one image ``(H, W, C)`` or a batch
 ``(N, H, W, C)``; the output has the same rank.
+
+Lesson 03 explains it (section 3).
 """
 
 from __future__ import annotations
@@ -16,36 +18,23 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from utils.layers._checks import LayerError, pair, same_padding
+
 PADDINGS = ("valid", "same")
-
-
-def _pair(value, name: str) -> tuple[int, int]:
-    """``2`` -> ``(2, 2)``; ``(2, 3)`` stays; anything else is a clear error."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        pair = (int(value), int(value))
-    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(
-        isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value
-    ):
-        pair = (int(value[0]), int(value[1]))
-    else:
-        raise ValueError(f"{name} must be a positive integer or a pair of them, got {value!r}")
-    if min(pair) < 1:
-        raise ValueError(f"{name} must be at least 1, got {value!r}")
-    return pair
 
 
 def _as_batch(inputs, what: str) -> tuple[np.ndarray, int]:
     """Inputs as ``(N, H, W, C)`` plus their original rank, so the output can be given back in it."""
     array = np.asarray(inputs)
     if array.dtype == object or not np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.complexfloating):
-        raise ValueError(f"{what} needs a numeric array, got dtype {array.dtype}")
+        raise LayerError(f"{what} needs a numeric array, got dtype {array.dtype}")
     if array.ndim == 2:
         return array[np.newaxis, :, :, np.newaxis], 2
     if array.ndim == 3:
         return array[np.newaxis], 3
     if array.ndim == 4:
         return array, 4
-    raise ValueError(
+    raise LayerError(
         f"{what} expects a feature map (H, W), (H, W, C) or a batch (N, H, W, C); "
         f"got an array of shape {array.shape}"
     )
@@ -62,22 +51,15 @@ def _from_batch(batch: np.ndarray, rank: int) -> np.ndarray:
 def pooled_size(size: int, pool: int, stride: int, padding: str = "valid") -> int:
     """Output length along one axis: ``floor((size - pool) / stride) + 1`` ('valid') or ``ceil(size / stride)`` ('same')."""
     if padding not in PADDINGS:
-        raise ValueError(f"padding must be one of {PADDINGS}, got {padding!r}")
+        raise LayerError(f"padding must be one of {PADDINGS}, got {padding!r}")
     if padding == "same":
         return math.ceil(size / stride)
     if pool > size:
-        raise ValueError(
+        raise LayerError(
             f"the pooling window ({pool}) is larger than the input ({size}) with padding='valid': "
             "use a smaller pool_size, or padding='same'"
         )
     return (size - pool) // stride + 1
-
-
-def _same_padding(size: int, pool: int, stride: int) -> tuple[int, int]:
-    """TensorFlow's 'same' padding: the extra row/column goes at the end."""
-    out = math.ceil(size / stride)
-    total = max((out - 1) * stride + pool - size, 0)
-    return total // 2, total - total // 2
 
 
 def _windows(batch: np.ndarray, pool: tuple[int, int], strides: tuple[int, int]) -> np.ndarray:
@@ -88,20 +70,20 @@ def _windows(batch: np.ndarray, pool: tuple[int, int], strides: tuple[int, int])
 
 def _pool(inputs, pool_size, strides, padding: str, reduce: str, name: str) -> np.ndarray:
     batch, rank = _as_batch(inputs, name)
-    pool = _pair(pool_size, "pool_size")
-    strides = pool if strides is None else _pair(strides, "strides")
+    pool = pair(pool_size, "pool_size")
+    strides = pool if strides is None else pair(strides, "strides")
     if padding not in PADDINGS:
-        raise ValueError(f"padding must be one of {PADDINGS}, got {padding!r}")
+        raise LayerError(f"padding must be one of {PADDINGS}, got {padding!r}")
     height, width = batch.shape[1:3]
     if min(batch.shape) == 0:
-        raise ValueError(f"{name} got an empty array of shape {np.shape(inputs)}: it needs at least one value per axis")
+        raise LayerError(f"{name} got an empty array of shape {np.shape(inputs)}: it needs at least one value per axis")
     out_h = pooled_size(height, pool[0], strides[0], padding)
     out_w = pooled_size(width, pool[1], strides[1], padding)
     if padding == "valid":
         windows = _windows(batch, pool, strides)[:, :out_h, :out_w]
         result = windows.max(axis=(-2, -1)) if reduce == "max" else windows.mean(axis=(-2, -1))
         return _from_batch(result, rank)
-    pads = (_same_padding(height, pool[0], strides[0]), _same_padding(width, pool[1], strides[1]))
+    pads = (same_padding(height, pool[0], strides[0]), same_padding(width, pool[1], strides[1]))
     spec = ((0, 0), pads[0], pads[1], (0, 0))
     if reduce == "max":
         # Padding never wins a max: TensorFlow pads with -inf.

@@ -6,4 +6,6 @@ value from Python and check that the displayed output changed (browsers are not 
 traitlets observers run in the kernel). Images are shown through ``ipywidgets.Image``
 whose PNG bytes are replaced on each change, which is far faster than redrawing a
 matplotlib figure.
+
+Lessons 01 to 04 each use the explorers of their submodule.
 """

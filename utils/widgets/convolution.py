@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 import time
-from typing import Mapping
+from collections.abc import Mapping
 
 import cv2
 import ipywidgets as widgets

@@ -9,7 +9,6 @@ A test sets ``explorer.learning_rate.value`` and reads ``explorer.path`` / ``exp
 
 from __future__ import annotations
 
-
 import cv2
 import ipywidgets as widgets
 import numpy as np

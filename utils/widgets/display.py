@@ -1,4 +1,7 @@
-"""Turning arrays into the bytes an ``ipywidgets.Image`` shows, fast enough for live sliders."""
+"""Turning arrays into the bytes an ``ipywidgets.Image`` shows, fast enough for live sliders.
+
+Shared by the explorers of lessons 01 to 04.
+"""
 
 from __future__ import annotations
 

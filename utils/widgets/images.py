@@ -14,8 +14,9 @@ import cv2
 import ipywidgets as widgets
 import numpy as np
 
+from utils.constants import IMAGE_SIZE
 from utils.i18n import tr
-from utils.images import FACE_SIZE, FaceBox, check_image, crop, face_candidates, group_candidates, preprocess_face
+from utils.images import FaceBox, check_image, crop, face_candidates, group_candidates, preprocess_face
 from utils.widgets.display import png_bytes
 
 _JPEG_OPTIONS = [cv2.IMWRITE_JPEG_QUALITY, 95, cv2.IMWRITE_JPEG_SAMPLING_FACTOR, cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444]
@@ -115,7 +116,7 @@ class PreprocessExplorer(widgets.VBox):
         self.view_bgr, self.view_scale = _shrink(photo_bgr, display_side)
         self._candidates: dict[float, tuple[np.ndarray, float]] = {}  # scale factor -> (windows, seconds)
         self.boxes: list[FaceBox] = []  # in full-photo pixels
-        self.faces = np.zeros((0, FACE_SIZE, FACE_SIZE, 1), np.float32)
+        self.faces = np.zeros((0, IMAGE_SIZE, IMAGE_SIZE, 1), np.float32)
 
         self.scale_factor = widgets.SelectionSlider(options=self.SCALE_FACTORS, value=1.1,
                                                     description="scaleFactor", continuous_update=True)
@@ -155,7 +156,7 @@ class PreprocessExplorer(widgets.VBox):
         self.boxes = [box.scaled(1 / self.work_scale) for box in work_boxes]
         margin = self.margin.value
         self.faces = (np.stack([preprocess_face(crop(self.full_gray, box, margin)) for box in self.boxes[:self.MAX_FACES_SHOWN]])
-                      if self.boxes else np.zeros((0, FACE_SIZE, FACE_SIZE, 1), np.float32))
+                      if self.boxes else np.zeros((0, IMAGE_SIZE, IMAGE_SIZE, 1), np.float32))
 
         canvas = self.view_bgr.copy()
         every_window = self.min_neighbors.value == 0  # raw candidates: thin boxes, no crop boxes (too many)
@@ -166,7 +167,7 @@ class PreprocessExplorer(widgets.VBox):
                 cv2.rectangle(canvas, (outer.x, outer.y), (outer.x + outer.w - 1, outer.y + outer.h - 1), (0, 215, 255), 1)
             cv2.rectangle(canvas, (box.x, box.y), (box.x + box.w - 1, box.y + box.h - 1), (0, 200, 0), 1 if every_window else 2)
         self.photo_image.value = jpeg_bytes(canvas, rgb=False)
-        strip = np.hstack([face[..., 0] for face in self.faces]) if len(self.faces) else np.full((FACE_SIZE, FACE_SIZE), 0.5)
+        strip = np.hstack([face[..., 0] for face in self.faces]) if len(self.faces) else np.full((IMAGE_SIZE, IMAGE_SIZE), 0.5)
         # the model's input is in [0, 1]: map 0 to black and 1 to white, never stretch the contrast
         self.faces_image.value = png_bytes(np.round(strip * 255).astype(np.uint8), zoom=self.zoom)
 

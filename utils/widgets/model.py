@@ -20,20 +20,15 @@ import cv2
 import ipywidgets as widgets
 import numpy as np
 
+from utils.constants import NUM_CLASSES
 from utils.explain import feature_layer_names, feature_maps
 from utils.i18n import tr
-from utils.images import ImageError, ImageTooLargeError, NoFaceFoundError, decode_image, draw_boxes, faces_from_photo
-from utils.models import predict_proba
+from utils.images import ImageError, ImageTooLargeError, NoFaceFoundError, draw_boxes
+from utils.pipeline import PhotoPipeline
 from utils.widgets.display import png_bytes, to_uint8
 from utils.widgets.images import jpeg_bytes
 
-#: Uploads larger than this are refused before decoding (phone photos are 2-10 MB).
-MAX_UPLOAD_BYTES = 25 * 1024 * 1024
-
-#: Photos are decoded with their longer side at most this many pixels: enough for faces of
-#: 48 px and more, and it keeps detection fast on a 24-megapixel photo.
-MAX_PHOTO_SIDE = 1280
-
+# The limits (MAX_UPLOAD_BYTES, pixels, side, smallest face) are utils.pipeline's, shared with the web demo.
 
 _GAP = 2
 
@@ -137,9 +132,10 @@ class PhotoPredictor(widgets.VBox):
 
     def __init__(self, model, *, display_side: int = 420):
         self.model = model
+        self.pipeline = PhotoPipeline(model)
         self.display_side = display_side
         self.boxes: list = []
-        self.probabilities = np.zeros((0, 7), np.float32)
+        self.probabilities = np.zeros((0, NUM_CLASSES), np.float32)
         self.upload = widgets.FileUpload(accept="image/*", multiple=False,
                                          description=tr("Upload a photo", "Încărcați o fotografie"),
                                          layout={"width": "240px"})
@@ -160,7 +156,7 @@ class PhotoPredictor(widgets.VBox):
             self.analyse(bytes(entry["content"]), name=str(entry.get("name", "")))
 
     def _fail(self, message: str) -> None:
-        self.boxes, self.probabilities = [], np.zeros((0, 7), np.float32)
+        self.boxes, self.probabilities = [], np.zeros((0, NUM_CLASSES), np.float32)
         self.photo_image.value = b""
         self.bars_image.value = b""
         self.faces_image.value = b""
@@ -182,14 +178,15 @@ class PhotoPredictor(widgets.VBox):
         return self.probabilities
 
     def _analyse(self, data: bytes, label: str) -> None:
-        if len(data) > MAX_UPLOAD_BYTES:
+        limit = self.pipeline.max_upload_bytes
+        if len(data) > limit:  # checked here too, for a message in the course language
             raise ImageTooLargeError(tr(
-                f"The file is {len(data) / 2**20:.0f} MB; at most {MAX_UPLOAD_BYTES // 2**20} MB are accepted. Use a smaller photo.",
-                f"Fișierul are {len(data) / 2**20:.0f} MB; se acceptă cel mult {MAX_UPLOAD_BYTES // 2**20} MB. Folosiți o fotografie mai mică."))
-        photo = decode_image(data, max_side=MAX_PHOTO_SIDE)
-        found = faces_from_photo(photo)
-        boxes, faces = found.boxes[:self.MAX_FACES], found.faces[:self.MAX_FACES]
-        probabilities = predict_proba(self.model, faces)
+                f"The file is {len(data) / 2**20:.0f} MB; at most {limit / 2**20:g} MB are accepted. Use a smaller photo.",
+                f"Fișierul are {len(data) / 2**20:.0f} MB; se acceptă cel mult {limit / 2**20:g} MB. Folosiți o fotografie mai mică."))
+        analysis = self.pipeline.analyse(data)
+        photo, found = analysis.image, analysis.predictions
+        boxes = [p.box for p in found[:self.MAX_FACES]]
+        faces, probabilities = analysis.faces[:self.MAX_FACES], analysis.probabilities[:self.MAX_FACES]
         photo_png = jpeg_bytes(self._boxed(photo, boxes), rgb=False)
         bars_png = self._bars(faces, probabilities)
         strip = np.hstack([np.pad(face[..., 0], ((0, 0), (0, 4)), constant_values=1.0) for face in faces])
@@ -197,11 +194,11 @@ class PhotoPredictor(widgets.VBox):
         self.photo_image.value = photo_png
         self.bars_image.value = bars_png
         self.faces_image.value = png_bytes(np.round(strip * 255).astype(np.uint8), zoom=2)
-        more = len(found.boxes) - len(boxes)
+        more = len(found) - len(boxes)
         extra = tr(f" ({more} more not shown)", f" (încă {more} neafișate)") if more else ""
         best = ", ".join(f"{i + 1}: {_name(int(p.argmax()))} {100 * p.max():.0f}%" for i, p in enumerate(probabilities))
-        self.status.value = html.escape(label) + tr(f"<b>{len(found.boxes)} face(s) found</b>{extra}. ",
-                                                    f"<b>fețe găsite: {len(found.boxes)}</b>{extra}. ") + best
+        self.status.value = html.escape(label) + tr(f"<b>{len(found)} face(s) found</b>{extra}. ",
+                                                    f"<b>fețe găsite: {len(found)}</b>{extra}. ") + best
 
     def _boxed(self, photo_bgr: np.ndarray, boxes) -> np.ndarray:
         scale = min(1.0, self.display_side / max(photo_bgr.shape[:2]))
@@ -226,7 +223,7 @@ class PhotoPredictor(widgets.VBox):
     def upload_bytes(self, data: bytes, name: str = "photo.jpg") -> None:
         """Put ``data`` in the upload control as a browser would (for tests and demos)."""
         self.upload.value = ({"name": name, "type": "", "size": len(data), "content": memoryview(data),
-                              "last_modified": datetime.datetime.now(datetime.timezone.utc)},)
+                              "last_modified": datetime.datetime.now(datetime.UTC)},)
 
 
 def _name(label: int) -> str:

@@ -13,12 +13,12 @@ import cv2
 import ipywidgets as widgets
 import numpy as np
 
+from utils.constants import EMOTIONS
 from utils.i18n import tr
 from utils.layers.activations import softmax
-from utils.layers.dropout import dropout_mask, check_rate
+from utils.layers.dropout import check_rate, dropout_mask
 from utils.layers.pooling import average_pool2d, max_pool2d, pooled_size
 from utils.viz import emotion_name
-from utils.data import EMOTIONS
 from utils.widgets.display import png_bytes, to_uint8
 
 _FIRST_WINDOW = (230, 60, 60)    # RGB: the window that gives output cell (0, 0)

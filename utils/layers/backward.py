@@ -16,15 +16,15 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from utils.layers._checks import pair, same_padding
 from utils.layers.activations import log_softmax
 from utils.layers.convolution import ConvolutionError, Padding, _check_kernels, _plan, _result_dtype, conv2d
 from utils.layers.convolution import _as_batch as _conv_batch
 from utils.layers.convolution import _pair as _conv_pair
 from utils.layers.dropout import check_rate
 from utils.layers.losses import check_labels
-from utils.layers.pooling import PADDINGS, _from_batch, _same_padding, _windows, pooled_size
+from utils.layers.pooling import PADDINGS, _from_batch, _windows, pooled_size
 from utils.layers.pooling import _as_batch as _pool_batch
-from utils.layers.pooling import _pair as _pool_pair
 
 
 def _float(array, what: str) -> np.ndarray:
@@ -154,14 +154,14 @@ def dropout_backward(upstream, mask, rate: float) -> np.ndarray:
 
 
 def _pool_plan(batch: np.ndarray, pool_size, strides, padding: str):
-    pool = _pool_pair(pool_size, "pool_size")
-    strides = pool if strides is None else _pool_pair(strides, "strides")
+    pool = pair(pool_size, "pool_size")
+    strides = pool if strides is None else pair(strides, "strides")
     if padding not in PADDINGS:
         raise ValueError(f"padding must be one of {PADDINGS}, got {padding!r}")
     height, width = batch.shape[1:3]
     out = (pooled_size(height, pool[0], strides[0], padding), pooled_size(width, pool[1], strides[1], padding))
     pads = ((0, 0), (0, 0)) if padding == "valid" else (
-        _same_padding(height, pool[0], strides[0]), _same_padding(width, pool[1], strides[1]))
+        same_padding(height, pool[0], strides[0]), same_padding(width, pool[1], strides[1]))
     return pool, strides, out, pads
 
 

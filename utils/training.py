@@ -409,7 +409,8 @@ class RunCheckpoint(_keras_callback_base()):
         improved = value > self.best
         if improved:
             self.best, self.wait = value, 0
-            save_model(self.model, self.run.file(BEST_CHECKPOINT), overwrite=True)
+            # The best model is only ever read for prediction: no optimizer state (a third of the size).
+            save_model(self.model, self.run.file(BEST_CHECKPOINT), overwrite=True, include_optimizer=False)
         else:
             self.wait += 1
         save_model(self.model, self.run.file(LAST_CHECKPOINT), overwrite=True)

@@ -63,9 +63,7 @@ def test_sgd_momentum_steps_equal_keras_on_the_same_batches():
         np.testing.assert_allclose(ours[name], theirs, atol=1e-5)
 
 
-def test_the_numpy_cnn_learns_synthetic_faces():
-    from conftest import record_timing
-
+def test_the_numpy_cnn_learns_synthetic_faces(record_timing):
     train_x, train_y = make_faces(2000, seed=21)
     val_x, val_y = make_faces(500, seed=22)
     train_x, val_x = prepare_faces(train_x), prepare_faces(val_x)   # 48x48 -> 24x24, in [0, 1]
@@ -79,7 +77,6 @@ def test_the_numpy_cnn_learns_synthetic_faces():
     record_timing("numpy tiny CNN: 3 epochs on 2,000 synthetic 24x24 faces", seconds)
     print(f"\nnumpy CNN: {seconds:.1f} s, loss {history.step_losses[0]:.3f} -> {history.epoch_losses[-1]:.3f}, "
           f"val accuracy {history.val_accuracy[-1]:.3f} vs majority baseline {baseline:.3f}")
-    assert seconds < 60
     assert len(history.step_losses) == 3 * 63 and len(history.val_accuracy) == 3
     assert history.epoch_losses[-1] < history.epoch_losses[0] < history.step_losses[0]
     assert history.epoch_losses[-1] < history.step_losses[0] - 0.3

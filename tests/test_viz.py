@@ -91,6 +91,8 @@ PLOTS = {
     "probability_bars": lambda: viz.probability_bars(PROBABILITIES[:2], ["1", "2"], true_labels=[0, 1]),
     "mistakes_gallery": lambda: viz.mistakes_gallery(FACES, LABELS, PROBABILITIES, [0, 1, 2]),
     "show_filters": lambda: viz.show_filters(np.random.default_rng(1).normal(size=(3, 3, 1, 8)), title="filters"),
+    "plot_ablations": lambda: viz.plot_ablations({"budget": {"epochs": 2, "limit": 100}, "variants": {
+        name: {"accuracy": a, "accuracy_flip_tta": a + 0.01, "history": ROWS} for name, a in (("base", 0.5), ("other", 0.4))}}),
 }
 
 

@@ -4,7 +4,7 @@
         [--arch NAME ...] [--onednn 0 1] [--policy float32 mixed_bfloat16]
 
 For every architecture x oneDNN setting x dtype policy, one fresh process builds the model,
-compiles it as ``utils.train`` does (AdamW, label-smoothed cross-entropy) and times
+compiles it as ``utils.training.train`` does (AdamW, label-smoothed cross-entropy) and times
 ``train_on_batch`` on random faces after two warm-up steps. Prints milliseconds per step
 (median) and the implied seconds per FER2013 epoch (28,709 faces). TensorFlow reads
 ``TF_ENABLE_ONEDNN_OPTS`` once at import, hence one process per setting.

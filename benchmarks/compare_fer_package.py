@@ -41,7 +41,7 @@ def main() -> int:
 
     import utils  # noqa: F401
     from utils.data import load_fer2013
-    from utils.evaluate import accuracy
+    from utils.metrics import accuracy
     from utils.models import SHIPPED_MODEL_PATH, load_model, predict_proba
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

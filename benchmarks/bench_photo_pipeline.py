@@ -49,9 +49,9 @@ def measure(pipeline, data: bytes, repeats: int) -> dict:
 
 
 def main() -> int:
-    import utils  # noqa: F401  (quiet TensorFlow import)
     import cv2
 
+    import utils  # noqa: F401  (quiet TensorFlow import)
     from utils.images import load_sample_photo, sample_photo_path
     from utils.models import load_model
     from utils.pipeline import PhotoPipeline

@@ -45,9 +45,9 @@ def views(x, count: int) -> list:
 
 
 def main() -> int:
-    import utils  # noqa: F401  (quiet TensorFlow import)
     import numpy as np
 
+    import utils  # noqa: F401  (quiet TensorFlow import)
     from utils.calibration import expected_calibration_error
     from utils.data import load_fer2013
     from utils.models import _predict_batches, load_model, preprocess

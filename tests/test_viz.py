@@ -12,6 +12,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from utils import viz
+from utils.calibration import apply_temperature, reliability_bins
 from utils.constants import EMOTIONS
 from utils.i18n import set_language
 from utils.viz import compare_training_curves, plot_history
@@ -72,6 +73,7 @@ FACES = np.random.default_rng(0).integers(0, 256, (14, 48, 48, 1), dtype=np.uint
 LABELS = np.arange(14) % 7
 PROBABILITIES = np.full((14, 7), 1 / 7)
 PROBABILITIES[np.arange(14), (LABELS + 1) % 7] = 0.5
+SOFTMAX = PROBABILITIES / PROBABILITIES.sum(axis=1, keepdims=True)
 MATRIX = np.arange(49).reshape(7, 7)
 ROWS = [{"epoch": 1, "loss": 1.5, "val_loss": 1.6, "accuracy": 0.4, "val_accuracy": 0.38},
         {"epoch": 2, "loss": 1.3, "val_loss": 1.4, "accuracy": 0.5, "val_accuracy": 0.47}]
@@ -93,6 +95,8 @@ PLOTS = {
     "show_filters": lambda: viz.show_filters(np.random.default_rng(1).normal(size=(3, 3, 1, 8)), title="filters"),
     "plot_ablations": lambda: viz.plot_ablations({"budget": {"epochs": 2, "limit": 100}, "variants": {
         name: {"accuracy": a, "accuracy_flip_tta": a + 0.01, "history": ROWS} for name, a in (("base", 0.5), ("other", 0.4))}}),
+    "reliability_diagram": lambda: viz.reliability_diagram(  # rows normalised: the fixture above is for bars only
+        {"model": reliability_bins(SOFTMAX, LABELS, 5), "T = 2": reliability_bins(apply_temperature(SOFTMAX, 2.0), LABELS, 5)}),
 }
 
 

@@ -560,3 +560,36 @@ def plot_ablations(results: Mapping, *, baseline: str = "base", title: str | Non
         f"{budget.get('limit') or 'toate'} imagini de antrenare)"))
     figure.tight_layout()
     return figure
+
+
+def reliability_diagram(curves: Mapping[str, object], *, title: str | None = None, size: float = 4.2) -> Figure:
+    """Calibration at a glance: for each named :class:`utils.calibration.ReliabilityBins`, accuracy vs confidence.
+
+    Left: per bin, the share of right answers (markers) against the mean confidence; the
+    diagonal is perfect calibration, points below it are over-confident. Right: how many
+    predictions fall in each bin (so an empty or tiny bin is not over-read).
+    """
+    if not curves:
+        raise ValueError("reliability_diagram needs at least one set of bins")
+    fig, (ax, counts) = plt.subplots(1, 2, figsize=(2 * size, size * 0.85), gridspec_kw={"width_ratios": [1.2, 1]})
+    ax.plot([0, 1], [0, 1], color="gray", linestyle="--", linewidth=1, label=tr("perfect calibration", "calibrare perfectă"))
+    width = None
+    for offset, (name, bins) in enumerate(curves.items()):
+        filled = bins.counts > 0
+        ax.plot(bins.confidence[filled], bins.accuracy[filled], "o-", markersize=4, label=name)
+        edges = np.asarray(bins.edges)
+        width = (edges[1] - edges[0]) / (len(curves) + 0.5)
+        counts.bar(edges[:-1] + offset * width, bins.counts, width=width, align="edge", label=name)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel(tr("confidence (top probability)", "încredere (probabilitatea maximă)"))
+    ax.set_ylabel(tr("share of right answers", "proporția răspunsurilor corecte"))
+    ax.legend(fontsize=8, loc="upper left")
+    counts.set_xlabel(tr("confidence (top probability)", "încredere (probabilitatea maximă)"))
+    counts.set_ylabel(tr("predictions in the bin", "predicții în interval"))
+    for axis in (ax, counts):
+        axis.spines[["top", "right"]].set_visible(False)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -45,11 +45,11 @@ APP = PROJECT_ROOT / "apps" / "filter_lab.ipynb"
 SCREENSHOTS = PROJECT_ROOT / "build" / "screenshots"
 DOC_SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
 VIEWPORT = {"width": 1280, "height": 1800}  # tall: a whole widget fits in one screenshot
-RUN_TIMEOUT_MS = 600_000     # running a lesson up to its widget on a busy 2-core machine (lesson 04 trains two small CNNs first)
+RUN_TIMEOUT_MS = 600_000     # running a lesson up to its widget on a busy 2-core machine
 UPDATE_TIMEOUT_MS = 30_000   # one control change -> kernel -> new picture
 
 #: The lesson's central explorer when it is not the first widget of the lesson.
-MAIN_WIDGETS = {"01": "channel_explorer", "02": "kernel_explorer", "03": "pooling_explorer", "04": "feature_map_browser"}
+MAIN_WIDGETS = {"01": "channel_explorer", "02": "kernel_explorer", "03": "pooling_explorer", "04": "descent_explorer"}
 
 #: Voila's page template links Font Awesome's CSS from a CDN although its own bundle already
 #: carries Font Awesome 5: offline (a classroom, CI) those two requests fail harmlessly. The test

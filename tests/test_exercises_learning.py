@@ -117,3 +117,68 @@ def test_mistakes_fail_with_a_message():
         check_momentum_step(lambda w, g, v, lr, mu: np.asarray(w) - lr * np.asarray(g))
     with pytest.raises(AssertionError, match="velocity"):
         check_momentum_step(lambda w, g, v, lr, mu: (np.asarray(w) - lr * np.asarray(g), np.asarray(v)))
+
+
+# --------------------------------------------------------------------------- classic wrong answers, visible and hidden
+
+
+def _naive_softmax_gradient(logits, labels):  # no max subtracted: overflows on large logits
+    z = np.asarray(logits, dtype=float)
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    p[np.arange(len(z)), np.asarray(labels)] -= 1
+    return p / len(z)
+
+
+def _pool_to_every_cell(g, m, s):
+    grad = np.zeros(np.shape(m))
+    spread = np.kron(np.asarray(g, dtype=float), np.ones((s, s)))
+    grad[:spread.shape[0], :spread.shape[1]] = spread
+    return grad
+
+
+def _pool_shared_equally(g, m, s):
+    return _pool_to_every_cell(g, m, s) / (s * s)
+
+
+def _one_sided(f, x, eps):
+    x = np.array(x, dtype=float)
+    grad = np.zeros_like(x)
+    base = f(x)
+    for index in np.ndindex(x.shape):
+        nudged = x.copy()
+        nudged[index] += eps
+        grad[index] = (f(nudged) - base) / eps
+    return grad
+
+
+def _momentum_old_velocity(w, g, v, lr, mu):  # moves the weights with the old velocity
+    w, g, v = (np.asarray(a, dtype=float) for a in (w, g, v))
+    return w + v, mu * v - lr * g
+
+
+def _momentum_sign_flipped(w, g, v, lr, mu):  # v = mu v + lr g, w = w - v: the velocity has the opposite sign
+    w, g, v = (np.asarray(a, dtype=float) for a in (w, g, v))
+    v = mu * v + lr * g
+    return w - v, v
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("check, wrong", [
+    (check_softmax_ce_gradient, lambda z, y: ce_vectorised(z, y) * len(z)),             # sum instead of mean
+    (check_max_pool_backward, _pool_to_every_cell),                                     # gradient to every cell
+    (check_max_pool_backward, _pool_shared_equally),                                    # shared like average pooling
+    (check_conv_weight_gradient, lambda x, g: np.asarray(conv_loops(x, g))[::-1, ::-1]),  # flipped
+    (check_numerical_gradient, _one_sided),                                             # one-sided difference
+    (check_momentum_step, _momentum_old_velocity),
+    (check_momentum_step, _momentum_sign_flipped),
+], ids=["ce-sum", "pool-every-cell", "pool-shared", "conv-flipped", "one-sided", "momentum-old-v", "momentum-sign"])
+def test_classic_wrong_answers_fail(check, wrong, hidden):
+    with pytest.raises(AssertionError):
+        check(wrong, hidden=hidden)
+
+
+def test_unstable_softmax_fails_the_hidden_checks_only():
+    check_softmax_ce_gradient(_naive_softmax_gradient)          # small logits: no overflow yet
+    with pytest.raises(AssertionError, match="NaN or infinite"):
+        with np.errstate(over="ignore", invalid="ignore"):
+            check_softmax_ce_gradient(_naive_softmax_gradient, hidden=True)

@@ -45,7 +45,7 @@ APP = PROJECT_ROOT / "apps" / "filter_lab.ipynb"
 SCREENSHOTS = PROJECT_ROOT / "build" / "screenshots"
 DOC_SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
 VIEWPORT = {"width": 1280, "height": 1800}  # tall: a whole widget fits in one screenshot
-RUN_TIMEOUT_MS = 600_000     # running a lesson up to its widget on a busy 2-core machine (lesson 04 trains two small CNNs first)
+RUN_TIMEOUT_MS = 600_000     # running a lesson up to its widget on a busy 2-core machine
 UPDATE_TIMEOUT_MS = 30_000   # one control change -> kernel -> new picture
 
 #: The lesson's central explorer when it is not the first widget of the lesson.

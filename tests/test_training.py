@@ -223,7 +223,7 @@ def test_quick_recipe_is_small_and_valid():
     quick = read_recipe(PROJECT_ROOT / "models" / "recipe_quick.json")
     arch = Architecture.from_dict(quick["model"])
     assert count_parameters(arch)["total"] < 100_000 and quick["training"]["epochs"] <= 5
-    assert quick["training"]["train_images"] == 2500 and quick["training"]["batch_norm_momentum"] == 0.9
+    assert quick["training"]["train_images"] == 1500 and quick["training"]["batch_norm_momentum"] == 0.9
     # the shipped recipe keeps Keras's defaults for the keys it leaves out
     full = read_recipe(PROJECT_ROOT / "models" / "recipe.json")
     assert full["training"]["batch_norm_momentum"] == 0.99 and full["training"]["train_images"] is None

@@ -1,6 +1,6 @@
 """How good is a model? Accuracy, per-class precision / recall / F1, the confusion matrix.
 
-The metrics are written from scratch in numpy (lesson 04, section 5, "How good is it?",
+The metrics are written from scratch in numpy (lesson 04, section 6, "How good is it?",
 explains each of them); :func:`evaluate_model` applies them to a model with the shipped
 prediction pipeline (:func:`utils.models.predict_proba`) and times it. The command line
 over them is ``python -m utils.evaluate`` (:mod:`utils.evaluate`).

@@ -1,6 +1,6 @@
-"""One photo -> faces -> emotions pipeline, shared by the web demo and lesson 04's upload widget.
+"""One photo -> faces -> emotions pipeline, shared by the web demo and lesson 05's upload widget.
 
-The steps are those lesson 04 (section 7, "Try it on a photo") takes one at a time:
+The steps are those lesson 05 ("Try it on a photo", moved there from lesson 04) takes one at a time:
 :func:`utils.images.decode_image` (with the limits below, checked before decoding) ->
 :func:`utils.images.faces_from_photo` (detect, crop, 48x48) ->
 :func:`utils.models.predict_proba` (the shipped prediction pipeline).

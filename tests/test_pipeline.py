@@ -1,4 +1,4 @@
-"""utils.pipeline: photo bytes -> faces -> emotions, with one set of limits (web demo and lesson 04 widget)."""
+"""utils.pipeline: photo bytes -> faces -> emotions, with one set of limits (web demo and lesson 05 widget)."""
 
 import numpy as np
 import pytest

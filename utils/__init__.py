@@ -12,7 +12,7 @@ has the rules and tests/test_architecture.py enforces them):
 - ``utils.models``     the course's CNN: builder, parameter formulas, loading/saving, prediction
 - ``utils.training``   augmentation, class weights, schedules, run folders, callbacks, whole runs
 - ``utils.metrics``    accuracy, confusion matrix, precision / recall / F1; evaluating a model
-- ``utils.pipeline``   photo -> faces -> emotions, one set of limits (web demo and lesson 04)
+- ``utils.pipeline``   photo -> faces -> emotions, one set of limits (web demo and lesson 05)
 - ``utils.train`` / ``utils.evaluate``  command lines only (argument parsing and main())
 - ``utils.explain``    what a trained model looks at: feature maps, Grad-CAM
 - ``utils.viz``        plots (matplotlib), training curves included

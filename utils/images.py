@@ -3,7 +3,7 @@
 OpenCV stores colour pixels as B, G, R; matplotlib, browsers and PIL expect R, G, B.
 Every function here says which order it takes and returns.
 
-The face pipeline (used by lesson 01, lesson 04 and the web demo, so that the model
+The face pipeline (used by lesson 01, lesson 05 and the web demo, so that the model
 always sees the same kind of input): :func:`detect_faces` (OpenCV's Haar cascade) ->
 :func:`crop` with a margin, clamped at the borders -> :func:`preprocess_face`
 (grayscale, 48x48, float32 in [0, 1]); :func:`faces_from_photo` does all three.

@@ -2,7 +2,7 @@
 
 The library modules (:mod:`utils.models`, :mod:`utils.training`, ...) return numbers and
 raise errors; the sentences a lesson prints about them, in the course language, live
-here. :func:`load_shipped_or` is used by lesson 04 (section 5, "The shipped model") and
+here. :func:`load_shipped_or` is used by lesson 04 (section 5, "The shipped model"), lesson 05 and
 the filter lab.
 """
 

@@ -29,7 +29,7 @@ from webapp.predictor import EmotionPredictor
 #: The environment variable that names the model file when ``model_path`` is not given.
 MODEL_ENV = "EMOTION_MODEL"
 
-# MAX_UPLOAD_BYTES, MAX_PIXELS and MAX_SIDE are those of utils.pipeline (shared with lesson 04's widget).
+# MAX_UPLOAD_BYTES, MAX_PIXELS and MAX_SIDE are those of utils.pipeline (shared with lesson 05's widget).
 #: The page sends webcam frames this wide, at most one every WEBCAM_INTERVAL_MS: a face at
 #: laptop distance is still 60-100 px wide, and the detector's time grows with the pixel count.
 WEBCAM_FRAME_WIDTH = 240

@@ -2,7 +2,7 @@
 
 The photo -> faces -> emotions work, with its limits and its locks (requests are served
 by several threads at once), is :class:`utils.pipeline.PhotoPipeline`, the same one that
-lesson 04's upload widget uses; this module adds loading the model file and naming it.
+lesson 05's upload widget uses; this module adds loading the model file and naming it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Explorers for lesson 04: the trained network's feature maps, and your own photo through the model.
+"""Explorers for lesson 05: the trained network's feature maps, and your own photo through the model.
 
 - :class:`FeatureMapBrowser`  pick a layer (dropdown) and a channel (slider): the face, the
   chosen feature map, and every channel of the layer as a grid (the chosen one framed)

@@ -50,7 +50,7 @@ UPDATE_TIMEOUT_MS = 30_000   # one control change -> kernel -> new picture
 
 #: The lesson's central explorer when it is not the first widget of the lesson.
 MAIN_WIDGETS = {"01": "channel_explorer", "02": "kernel_explorer", "03": "pooling_explorer", "04": "descent_explorer",
-                "05": "feature_map_browser"}
+                "05": "receptive_field_explorer"}
 
 #: Voila's page template links Font Awesome's CSS from a CDN although its own bundle already
 #: carries Font Awesome 5: offline (a classroom, CI) those two requests fail harmlessly. The test

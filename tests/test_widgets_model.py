@@ -129,3 +129,45 @@ def test_upload_messages_follow_the_language(model):
         assert predictor.upload.description == "Încărcați o fotografie"
     finally:
         set_language("en")
+
+
+# --------------------------------------------------------------------------- receptive-field explorer
+
+
+def test_receptive_field_explorer_draws_the_chosen_cells_field(model, small_faces):
+    from utils.receptive_field import empirical_receptive_field, geometry_twin
+    from utils.widgets.model import ReceptiveFieldExplorer, receptive_field_explorer
+
+    explorer = receptive_field_explorer(model, small_faces[0][0])
+    assert isinstance(explorer, ReceptiveFieldExplorer)
+    names = [value for _, value in explorer.layer.options]
+    assert names[0] == "block1_conv1" and explorer.box()[2] - explorer.box()[0] == 3, "one 3x3 conv sees 3x3 pixels"
+    first, caption = explorer.image.value, explorer.caption.value
+    assert decode(first).shape[:2] == (240, 240 * 2 + 8)
+
+    explorer.row.value = 0
+    assert explorer.image.value != first and explorer.caption.value != caption
+    assert explorer.box()[0] == 0, "a border cell's field is clipped at the image border"
+
+    deepest = names[-1]
+    explorer.layer.value = deepest
+    side = explorer.fields[deepest].size
+    assert explorer.row.max == side - 1 and explorer.row.value == side // 2, "sliders follow the layer's map size"
+    explorer.col.value = side - 1
+    top, left, bottom, right = explorer.box()
+    seen = empirical_receptive_field(geometry_twin(model), deepest, explorer.row.value, explorer.col.value)
+    rows, cols = np.flatnonzero(seen.any(axis=1)), np.flatnonzero(seen.any(axis=0))
+    assert (rows.min(), cols.min(), rows.max() + 1, cols.max() + 1) == (top, left, bottom, right), \
+        "the drawn box is where the gradient of the cell w.r.t. the input is non-zero"
+    assert deepest in explorer.caption.value
+
+
+def test_receptive_field_explorer_speaks_romanian(model, small_faces):
+    from utils.widgets.model import ReceptiveFieldExplorer
+
+    set_language("ro")
+    try:
+        explorer = ReceptiveFieldExplorer(model, small_faces[0][0])
+        assert explorer.row.description == "rând" and "câmp receptiv" in explorer.caption.value
+    finally:
+        set_language("en")

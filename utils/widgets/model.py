@@ -2,6 +2,8 @@
 
 - :class:`FeatureMapBrowser`  pick a layer (dropdown) and a channel (slider): the face, the
   chosen feature map, and every channel of the layer as a grid (the chosen one framed)
+- :class:`ReceptiveFieldExplorer`  pick a layer and a cell (row, column sliders): the cell
+  on its feature map, and the input pixels it can see drawn on the face
 - :class:`PhotoPredictor`     upload a photo: faces boxed and numbered on it, one bar chart
   of the 7 probabilities per face; any problem (not an image, too large, no face) is a
   message in the widget, never a traceback
@@ -25,6 +27,7 @@ from utils.explain import feature_layer_names, feature_maps
 from utils.i18n import tr
 from utils.images import ImageError, ImageTooLargeError, NoFaceFoundError, draw_boxes
 from utils.pipeline import PhotoPipeline
+from utils.receptive_field import receptive_field_table
 from utils.widgets.display import png_bytes, to_uint8
 from utils.widgets.images import jpeg_bytes
 
@@ -119,6 +122,72 @@ class FeatureMapBrowser(widgets.VBox):
             f"<b>{self.layer.value}</b>, canalul {self.channel.value} din {maps.shape[-1]}: o hartă de {fmap.shape[0]}x{fmap.shape[1]}, "
             f"valori {fmap.min():.3g} .. {fmap.max():.3g} (negru = {'0' if rectified else 'cea mai mică'}, alb = cea mai mare); "
             f"{100 * zero:.0f}% dintre celule sunt {'0 (ReLU)' if rectified else '<= 0'}.")
+
+
+class ReceptiveFieldExplorer(widgets.VBox):
+    """Which pixels can one cell see? Choose a layer and a cell; its receptive field is drawn on the face.
+
+    Left: the face with the field of the chosen cell (red, clipped at the border); right: the
+    layer's map (mean over channels) with the chosen cell marked. ``fields`` holds the
+    :class:`utils.receptive_field.ReceptiveField` of every convolution and pooling layer.
+    """
+
+    def __init__(self, model, face: np.ndarray, *, size: int = 240):
+        self.size = size
+        self.face = np.asarray(face)
+        self.fields = {f.layer: f for f in receptive_field_table(model)}
+        names = list(self.fields)
+        self.maps = feature_maps(model, face, names)
+        options = [(f"{name}  {self.fields[name].size}x{self.fields[name].size}", name) for name in names]
+        self.layer = widgets.Dropdown(options=options, value=names[0], description=tr("layer", "strat"),
+                                      layout={"width": "300px"}, style={"description_width": "initial"})
+        self.row = widgets.IntSlider(value=0, min=0, max=0, description=tr("row", "rând"), continuous_update=True)
+        self.col = widgets.IntSlider(value=0, min=0, max=0, description=tr("column", "coloană"), continuous_update=True)
+        self.image = widgets.Image(format="png")
+        self.caption = widgets.HTML()
+        self.layer.observe(self._layer_changed, names="value")
+        self.row.observe(self.update, names="value")
+        self.col.observe(self.update, names="value")
+        super().__init__([widgets.HBox([self.layer, self.row, self.col], layout={"flex_flow": "row wrap"}),
+                          self.image, self.caption])
+        self._layer_changed()
+
+    def _layer_changed(self, change=None) -> None:
+        side = self.fields[self.layer.value].size
+        centre = side // 2
+        for slider in (self.row, self.col):
+            slider.unobserve(self.update, names="value")
+            slider.max = side - 1
+            slider.value = centre
+            slider.observe(self.update, names="value")
+        self.update()
+
+    def box(self) -> tuple[int, int, int, int]:
+        """``(top, left, bottom, right)`` of the chosen cell's field in input pixels (bottom/right exclusive)."""
+        return self.fields[self.layer.value].box(self.row.value, self.col.value, self.face.shape[0])
+
+    def update(self, change=None) -> None:
+        field = self.fields[self.layer.value]
+        top, left, bottom, right = self.box()
+        zoom = self.size / self.face.shape[0]
+        face = to_uint8(self.face.squeeze(), low=0, high=255 if self.face.dtype == np.uint8 else 1.0)
+        face = cv2.cvtColor(cv2.resize(face, (self.size, self.size), interpolation=cv2.INTER_NEAREST), cv2.COLOR_GRAY2RGB)
+        cv2.rectangle(face, (round(left * zoom), round(top * zoom)), (round(right * zoom) - 1, round(bottom * zoom) - 1),
+                      (230, 30, 30), 2)
+        mean_map = self.maps[self.layer.value].mean(axis=-1)
+        shown = cv2.cvtColor(cv2.resize(to_uint8(mean_map), (self.size, self.size), interpolation=cv2.INTER_NEAREST),
+                             cv2.COLOR_GRAY2RGB)
+        cell = self.size / field.size
+        cv2.rectangle(shown, (round(self.col.value * cell), round(self.row.value * cell)),
+                      (round((self.col.value + 1) * cell) - 1, round((self.row.value + 1) * cell) - 1), (230, 30, 30), 2)
+        self.image.value = png_bytes(np.hstack([face, np.full((self.size, 8, 3), 255, np.uint8), shown]))
+        self.caption.value = tr(
+            f"<b>{field.layer}</b>, cell ({self.row.value}, {self.col.value}) of its {field.size}x{field.size} maps: "
+            f"receptive field {field.r}x{field.r} px (r = {field.r}, jump j = {field.j}); on this 48x48 face it covers rows "
+            f"{top}..{bottom - 1} and columns {left}..{right - 1}.",
+            f"<b>{field.layer}</b>, celula ({self.row.value}, {self.col.value}) a hărților lui de {field.size}x{field.size}: "
+            f"câmp receptiv de {field.r}x{field.r} px (r = {field.r}, saltul j = {field.j}); pe această față de 48x48 acoperă "
+            f"rândurile {top}..{bottom - 1} și coloanele {left}..{right - 1}.")
 
 
 class PhotoPredictor(widgets.VBox):
@@ -235,6 +304,11 @@ def _name(label: int) -> str:
 def feature_map_browser(model, face: np.ndarray) -> FeatureMapBrowser:
     """Browse the feature maps of every convolution layer of ``model`` for one face."""
     return FeatureMapBrowser(model, face)
+
+
+def receptive_field_explorer(model, face: np.ndarray) -> ReceptiveFieldExplorer:
+    """Pick a layer and a cell of ``model`` and see which pixels of ``face`` it can see."""
+    return ReceptiveFieldExplorer(model, face)
 
 
 def photo_predictor(model) -> PhotoPredictor:

@@ -38,6 +38,14 @@ def autograded_points(notebook) -> float:
                if nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution"))
 
 
+def all_points(notebook) -> float:
+    """Every point of the lesson: autograded tests and answers graded by hand."""
+    return sum(float(nbgrader_meta(c).get("points", 0)) for c in notebook.cells if nbgrader_meta(c).get("grade"))
+
+
+REFLECTION = "A student's reflection: the model reads a facial configuration, not a feeling."
+
+
 def solved(student_edition, source):
     """The student edition with every solution cell's code taken from the source, markers dropped."""
     solutions = {nbgrader_meta(c)["grade_id"]: c.source for c in source.cells
@@ -49,6 +57,8 @@ def solved(student_edition, source):
         if cell.cell_type == "code" and nbgrader_meta(cell).get("solution") and grade_id in solutions:
             cell.source = "\n".join(line for line in solutions[grade_id].splitlines() if not _MARKERS.match(line))
             filled += 1
+        elif cell.cell_type == "markdown" and nbgrader_meta(cell).get("solution"):
+            cell.source = REFLECTION                      # a written answer, for the teacher to grade
     assert filled == len(solutions) > 0, "every solution cell of the source is in the student edition"
     return notebook
 
@@ -107,20 +117,27 @@ def test_student_edition_hides_solutions_and_hidden_tests(course, path):
         leaked = secret & {line.strip() for line in text.splitlines()}
         assert not leaked, f"{path.name}: the student edition shows {sorted(leaked)[:3]}"
     assert all(c.outputs == [] for c in edition.cells if c.cell_type == "code")
+    guides = [c.source.splitlines()[0] for c in source.cells if c.cell_type == "markdown" and nbgrader_meta(c).get("solution")]
+    assert not any(guide in text or guide in "\n".join(c.source for c in edition.cells if c.cell_type == "markdown")
+                   for guide in guides), f"{path.name}: the student edition shows a marking guide"
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=ids)
 def test_autograde_scores_untouched_zero_and_solved_full(course, path):
     from nbgrader.api import Gradebook
 
-    lesson, total = path.stem, autograded_points(read(path))
+    lesson, total, maximum = path.stem, autograded_points(read(path)), all_points(read(path))
     assert total > 0
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         untouched = gradebook.find_submission(lesson, "untouched")
         solver = gradebook.find_submission(lesson, "solver")
-        assert untouched.max_score == solver.max_score == total
+        assert untouched.max_score == solver.max_score == maximum
         assert untouched.score == 0, "an untouched student edition earns nothing"
-        assert solver.score == total, [(g.name, g.score, g.max_score) for g in solver.grades if g.score != g.max_score]
+        assert solver.score == total, [(g.name, g.score, g.max_score) for g in solver.grades
+                                       if g.score != g.max_score and g.auto_score is not None]
+        written = [g for g in solver.grades if g.cell.cell_type == "markdown"]
+        assert all(g.needs_manual_grade for g in written), "a written answer waits for the teacher"
+        assert solver.needs_manual_grade == bool(written)
     for student in STUDENTS:
         graded = read(course / "autograded" / student / lesson / path.name)
         errors = {c.metadata["nbgrader"]["grade_id"] for c in graded.cells if c.cell_type == "code"
@@ -138,9 +155,9 @@ def test_feedback_html_for_every_submission(course, path):
         assert page.exists(), f"no feedback for {student}"
         html = page.read_text()
         assert "<html" in html.lower() and path.stem in html
-    total = autograded_points(read(path))
+    total, maximum = autograded_points(read(path)), all_points(read(path))
     solver_html = (course / "feedback" / "solver" / path.stem / f"{path.stem}.html").read_text()
-    assert re.search(rf"Score:\s*{total:g}(\.0)?\s*/\s*{total:g}", solver_html), "the solved feedback reports full marks"
+    assert re.search(rf"Score:\s*{total:g}(\.0)?\s*/\s*{maximum:g}", solver_html), "the solved feedback reports every autograded point"
 
 
 def test_grades_csv_full_versus_zero(course):
@@ -148,9 +165,9 @@ def test_grades_csv_full_versus_zero(course):
     got = {(row["assignment"], row["student_id"]): (float(row["score"]), float(row["max_score"])) for row in rows}
     expected = {}
     for path in LESSONS:
-        total = autograded_points(read(path))
-        expected[(path.stem, "untouched")] = (0.0, total)
-        expected[(path.stem, "solver")] = (total, total)
+        total, maximum = autograded_points(read(path)), all_points(read(path))
+        expected[(path.stem, "untouched")] = (0.0, maximum)
+        expected[(path.stem, "solver")] = (total, maximum)
     assert got == expected
 
 

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from lesson_files import lang_of, lesson_paths, read
+from lesson_files import is_manual_answer, lang_of, lesson_paths, read
 
 LESSONS = lesson_paths()
 ids = [p.stem for p in LESSONS]
@@ -24,7 +24,7 @@ def test_stored_without_outputs(path):
 def test_every_theory_cell_has_its_pair_in_the_other_language(path):
     cells = read(path).cells
     for index, cell in enumerate(cells):
-        if cell.cell_type != "markdown":
+        if cell.cell_type != "markdown" or is_manual_answer(cell):
             continue
         lang = lang_of(cell)
         assert lang in ("en", "ro"), f"{path.name} markdown cell {index} has no lang:en / lang:ro tag"
@@ -61,9 +61,18 @@ def test_language_cell_comes_first(path):
 @pytest.mark.parametrize("path", LESSONS, ids=ids)
 def test_exercises_follow_nbgrader_conventions(path):
     cells = read(path).cells
-    solutions = [i for i, c in enumerate(cells) if c.metadata.get("nbgrader", {}).get("solution")]
-    graded = [i for i, c in enumerate(cells) if c.metadata.get("nbgrader", {}).get("grade")]
-    assert len(graded) >= 4, f"{path.name}: at least four graded exercises"
+    manual = [i for i, c in enumerate(cells) if is_manual_answer(c)]
+    solutions = [i for i, c in enumerate(cells) if c.metadata.get("nbgrader", {}).get("solution") and i not in manual]
+    graded = [i for i, c in enumerate(cells) if c.metadata.get("nbgrader", {}).get("grade") and i not in manual]
+    assert len(graded) >= 4, f"{path.name}: at least four autograded exercises"
+    for i in manual:
+        meta = cells[i].metadata["nbgrader"]
+        assert not meta.get("locked") and meta.get("points", 0) > 0, f"{path.name} cell {i}: a manual answer is editable and gives points"
+        assert i >= 2 and lang_of(cells[i - 2]) == "en" and lang_of(cells[i - 1]) == "ro", (
+            f"{path.name} cell {i}: a manual answer comes right after its bilingual task (lang:en, lang:ro)")
+    for i, cell in enumerate(cells):
+        if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("solution"):
+            assert i in manual, f"{path.name} cell {i}: a markdown answer must be a graded, tagged 'answer' cell"
     grade_ids = [c.metadata["nbgrader"]["grade_id"] for c in cells if "nbgrader" in c.metadata]
     assert len(grade_ids) == len(set(grade_ids)), f"{path.name}: grade_id values must be unique"
     for i in solutions:

@@ -8,7 +8,7 @@ import time
 
 import nbformat
 import pytest
-from lesson_files import lang_of, lesson_paths, read
+from lesson_files import is_manual_answer, lang_of, lesson_paths, read
 from nbclient import NotebookClient
 
 from tools import editions
@@ -81,9 +81,11 @@ def test_language_edition_has_one_language(language_editions, path, lang):
     edition = read(language_editions / lang / path.name)
     other = "ro" if lang == "en" else "en"
     assert not [c for c in edition.cells if lang_of(c) == other], f"the {lang} edition has {other} cells"
-    kept = [c.source for c in edition.cells if c.cell_type == "markdown"]
+    kept = [c.source for c in edition.cells if c.cell_type == "markdown" and not is_manual_answer(c)]
     assert kept == [c.source for c in source.cells if lang_of(c) == lang], "all of this language's theory, in order"
-    assert len(kept) * 2 == sum(c.cell_type == "markdown" for c in source.cells)
+    answers = [c.source for c in source.cells if is_manual_answer(c)]
+    assert [c.source for c in edition.cells if is_manual_answer(c)] == answers, "both editions keep the written answers"
+    assert len(kept) * 2 + len(answers) == sum(c.cell_type == "markdown" for c in source.cells)
     language_cell = [c for c in edition.cells if "language" in c.metadata.get("tags", [])]
     assert len(language_cell) == 1 and f'set_language("{lang}")' in language_cell[0].source
     assert f'set_language("{other}")' not in language_cell[0].source
@@ -170,6 +172,9 @@ def test_student_edition_has_no_hidden_tests(student_editions, path):
     source_graded = [c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade")]
     assert len(graded) == len(source_graded) >= 4, "every graded cell is there, with its visible tests"
     for cell in graded:
+        if is_manual_answer(cell):                   # the student's own text: emptied, for the teacher to grade
+            assert cell.source.strip() == "YOUR ANSWER HERE" and not cell.metadata["nbgrader"].get("locked")
+            continue
         assert "assert" in cell.source and cell.metadata["nbgrader"].get("checksum"), "locked and checksummed for autograding"
     for cell in student.cells:
         if cell.cell_type == "code":

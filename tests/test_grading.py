@@ -133,9 +133,10 @@ def test_autograde_scores_untouched_zero_and_solved_full(course, path):
         solver = gradebook.find_submission(lesson, "solver")
         assert untouched.max_score == solver.max_score == maximum
         assert untouched.score == 0, "an untouched student edition earns nothing"
-        assert solver.score == total, [(g.name, g.score, g.max_score) for g in solver.grades
-                                       if g.score != g.max_score and g.auto_score is not None]
-        written = [g for g in solver.grades if g.cell.cell_type == "markdown"]
+        grades = [g for notebook in solver.notebooks for g in notebook.grades]
+        assert solver.score == total, [(g.name, g.score, g.max_score) for g in grades
+                                       if g.score != g.max_score and g.cell.cell_type == "code"]
+        written = [g for g in grades if g.cell.cell_type == "markdown"]
         assert all(g.needs_manual_grade for g in written), "a written answer waits for the teacher"
         assert solver.needs_manual_grade == bool(written)
     for student in STUDENTS:

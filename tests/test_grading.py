@@ -143,7 +143,7 @@ def test_autograde_scores_untouched_zero_and_solved_full(course, path):
         graded = read(course / "autograded" / student / lesson / path.name)
         errors = {c.metadata["nbgrader"]["grade_id"] for c in graded.cells if c.cell_type == "code"
                   and nbgrader_meta(c).get("grade") and any(o.output_type == "error" for o in c.outputs)}
-        graded_ids = {nbgrader_meta(c)["grade_id"] for c in graded.cells if nbgrader_meta(c).get("grade")}
+        graded_ids = {nbgrader_meta(c)["grade_id"] for c in graded.cells if c.cell_type == "code" and nbgrader_meta(c).get("grade")}
         # Hidden tests ran at autograding: they are back in the graded copy.
         assert "### BEGIN HIDDEN TESTS" in "\n".join(c.source for c in graded.cells)
         assert errors == (graded_ids if student == "untouched" else set()), f"{student}: failing graded cells {sorted(errors)}"

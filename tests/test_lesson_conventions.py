@@ -89,3 +89,16 @@ def test_lesson_has_goals_recap_and_questions(path):
     english = "\n".join(c.source for c in read(path).cells if lang_of(c) == "en").lower()
     for section in ("goals", "recap", "check your understanding"):
         assert section in english, f"{path.name}: missing a '{section}' section"
+
+
+def test_lesson_05_speaks_of_limits_and_ethics_before_the_first_upload():
+    path = next(p for p in LESSONS if p.stem.startswith("05_"))
+    cells = read(path).cells
+    upload = next(i for i, c in enumerate(cells) if c.cell_type == "code" and "photo_predictor(" in c.source
+                  and not c.source.lstrip().startswith(("import", "from")))
+    for lang, heading in (("en", "Limits and ethics"), ("ro", "Limite și etică")):
+        ethics = [i for i, c in enumerate(cells) if lang_of(c) == lang and heading in c.source]
+        assert ethics and ethics[0] < upload, f"{path.name}: the {lang} '{heading}' section must come before the upload widget"
+        text = cells[ethics[0]].source
+        for must in ("2024/1689", "5(1)(f)" if lang == "en" else "alineatul (1) litera (f)", "Barrett", "FER+"):
+            assert must in text, f"{path.name}: the {lang} ethics section names {must}"

@@ -227,3 +227,28 @@ def test_quick_recipe_is_small_and_valid():
     # the shipped recipe keeps Keras's defaults for the keys it leaves out
     full = read_recipe(PROJECT_ROOT / "models" / "recipe.json")
     assert full["training"]["batch_norm_momentum"] == 0.99 and full["training"]["train_images"] is None
+
+
+def test_a_mixed_bfloat16_run_ships_a_float32_model(tmp_path, synthetic_folders):
+    """precision=mixed_bfloat16 trains in bfloat16; model.keras is float32 with the same weights."""
+    import keras
+
+    from utils.training import read_recipe, train
+
+    recipe = tiny_recipe(epochs=1)
+    recipe["training"]["precision"] = "mixed_bfloat16"
+    run = train(recipe=recipe, run_dir=tmp_path / "run", data=str(synthetic_folders), cache=False, verbose=0)
+    assert keras.mixed_precision.global_policy().name == "float32"  # the policy does not leak
+    best, final = load_model(run.file(BEST_CHECKPOINT)), load_model(run.file(FINAL_MODEL))
+    assert best.get_layer("block1_conv1").dtype_policy.name == "mixed_bfloat16"
+    assert best.get_layer("emotion").dtype_policy.name == "float32"
+    assert {layer.dtype_policy.name for layer in final.layers} == {"float32"}
+    for mine, theirs in zip(final.get_weights(), best.get_weights()):
+        np.testing.assert_array_equal(mine, theirs)
+    faces = np.random.default_rng(1).integers(0, 256, (8, 48, 48, 1), dtype=np.uint8)
+    np.testing.assert_allclose(predict_proba(final, faces), predict_proba(best, faces), atol=0.05)
+
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({**recipe, "training": {**recipe["training"], "precision": "float16"}}))
+    with pytest.raises(TrainingError, match="precision must be one of"):
+        read_recipe(bad)

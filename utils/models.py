@@ -164,7 +164,8 @@ def build_emotion_cnn(architecture: Architecture | None = None, *, name: str = "
     x = layers.Dense(arch.dense_units, activation="relu", name="dense")(x)
     if arch.dense_dropout > 0:
         x = layers.Dropout(arch.dense_dropout, name="dense_dropout")(x)
-    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="emotion")(x)
+    # float32 even under a mixed policy: a softmax in bfloat16 rounds small probabilities away.
+    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="emotion", dtype="float32")(x)
     return keras.Model(inputs, outputs, name=name)
 
 

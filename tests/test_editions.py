@@ -89,12 +89,71 @@ def test_language_edition_has_one_language(language_editions, path, lang):
     language_cell = [c for c in edition.cells if "language" in c.metadata.get("tags", [])]
     assert len(language_cell) == 1 and f'set_language("{lang}")' in language_cell[0].source
     assert f'set_language("{other}")' not in language_cell[0].source
-    source_code = [(c.source if "language" not in c.metadata.get("tags", []) else None, c.metadata.get("nbgrader"))
-                   for c in source.cells if c.cell_type == "code"]
-    edition_code = [(c.source if "language" not in c.metadata.get("tags", []) else None, c.metadata.get("nbgrader"))
-                    for c in edition.cells if c.cell_type == "code"]
-    assert edition_code == source_code, "code cells and their nbgrader metadata are unchanged"
+    source_code = [c for c in source.cells if c.cell_type == "code"]
+    edition_code = [c for c in edition.cells if c.cell_type == "code"]
+    assert [c.metadata.get("nbgrader") for c in edition_code] == [c.metadata.get("nbgrader") for c in source_code]
+    for mine, theirs in zip(edition_code, source_code):
+        if "language" in theirs.metadata.get("tags", []) or "utils.i18n import" in theirs.source:
+            continue
+        assert mine.source == editions.resolve_tr_calls(theirs.source, lang), "code changes only where tr(...) is resolved"
+    leftover = [c.source for c in edition_code if re.search(r"\btr\b", c.source)]
+    assert not leftover, f"the {lang} edition still calls tr(...): {leftover[:2]}"
     assert edition.metadata["language"] == lang and edition.metadata["kernelspec"] == source.metadata["kernelspec"]
+
+
+def test_resolve_tr_calls_keeps_the_chosen_argument_verbatim():
+    resolve = editions.resolve_tr_calls
+    source = (
+        'print(tr(f"{n:,} faces", f"{n} fețe"), tr("ș", "ț"))\n'
+        '%matplotlib inline\n'
+        'label = tr("first line "\n          "second", "rând")\n'
+        'title = tr("outer", tr("inner ă", "interior"))\n'
+        'other = translate("a", "b"); tr("only one")\n'
+    )
+    assert resolve(source, "en") == (
+        'print(f"{n:,} faces", "ș")\n'
+        '%matplotlib inline\n'
+        'label = ("first line "\n          "second")\n'
+        'title = "outer"\n'
+        'other = translate("a", "b"); tr("only one")\n'
+    )
+    assert resolve(source, "ro").splitlines()[3] == 'title = "interior"'
+    assert resolve("def broken(:\n    tr('a', 'b')", "ro") == "def broken(:\n    tr('a', 'b')", "invalid cells stay as they are"
+    namespace = {"n": 1234}
+    exec(resolve('text = tr(f"{n:,} faces", f"{n} fețe")', "ro"), namespace)
+    assert namespace["text"] == "1234 fețe"
+
+
+def test_language_edition_drops_the_unused_tr_import():
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell('from utils.i18n import set_language, tr\nset_language("en")', metadata={"tags": ["language"]}),
+        nbformat.v4.new_code_cell('print(tr("hello", "salut"))'),
+    ]
+    edition = editions.language_edition(notebook, "ro")
+    assert edition.cells[0].source == 'from utils.i18n import set_language\nset_language("ro")'
+    assert edition.cells[1].source == 'print("salut")'
+    assert "tr(" in notebook.cells[1].source, "the source notebook is untouched"
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("path", LESSONS, ids=ids)
+def test_romanian_edition_executes_offline(language_editions, path, record_timing, monkeypatch):
+    """The Romanian edition (tr(...) resolved to Romanian strings) runs top to bottom like its source."""
+    from utils.data import PROJECT_ROOT as ROOT
+
+    if (ROOT / "data" / "fer2013").exists():
+        pytest.skip("data/fer2013 exists here, so the lesson would find FER2013 without $FER2013_DIR")
+    monkeypatch.delenv("FER2013_DIR", raising=False)
+    notebook = read(language_editions / "ro" / path.name)
+    client = NotebookClient(notebook, timeout=900, kernel_name="python3",
+                            resources={"metadata": {"path": str(PROJECT_ROOT / "lessons")}})
+    start = time.perf_counter()
+    client.execute()
+    record_timing(f"notebook {path.name} (Romanian edition, offline)", time.perf_counter() - start)
+    errors = [f"{o.ename}: {o.evalue}" for c in notebook.cells if c.cell_type == "code" for o in c.outputs
+              if o.output_type == "error"]
+    assert not errors, errors
 
 
 def test_language_command_line(tmp_path):
@@ -213,6 +272,8 @@ def test_student_command_line_single_language(tmp_path):
     language_cell = next(c for c in student.cells if "language" in c.metadata.get("tags", []))
     assert 'set_language("ro")' in language_cell.source
     assert "### BEGIN SOLUTION" not in "\n".join(c.source for c in student.cells)
+    assert not [c.source for c in student.cells if c.cell_type == "code" and re.search(r"\btr\b", c.source)], \
+        "a single-language student edition reads as plain Python: no tr(...)"
     assert (tmp_path / "course" / "source" / lesson / f"{lesson}.ipynb").exists(), "the nbgrader course directory is kept"
 
 

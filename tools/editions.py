@@ -6,7 +6,9 @@
     python tools/editions.py student --lang ro       # -> build/student/ro/<lesson>/<lesson>.ipynb
 
 ``language`` keeps only one language's theory cells (tags ``lang:en`` / ``lang:ro``) and
-switches the ``language`` cell to ``set_language("<lang>")``; every other cell is unchanged.
+switches the ``language`` cell to ``set_language("<lang>")``; in code cells every
+``tr(english, romanian)`` call becomes its ``lang`` argument (:func:`resolve_tr_calls`), so the
+notebook a student opens reads as plain Python in its language. The instructor source keeps both.
 
 ``student`` runs nbgrader's own ``generate_assignment`` on every lesson: solutions between
 ``### BEGIN SOLUTION`` / ``### END SOLUTION`` become ``# YOUR CODE HERE`` +
@@ -21,6 +23,7 @@ lessons/. Give lesson names (e.g. ``01_images_bgr_rgb``) to build only those.
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import re
 import shutil
@@ -70,6 +73,73 @@ def language_of(cell) -> str | None:
     return found[0] if found else None
 
 
+_MAGIC_LINE = re.compile(r"^\s*[%!]")
+_TR_IMPORT = re.compile(r"^(\s*from utils\.i18n import )(.+)$", re.MULTILINE)
+
+
+def resolve_tr_calls(source: str, lang: str) -> str:
+    """``source`` with every ``tr(en, ro)`` call replaced by the source text of its ``lang`` argument.
+
+    Only calls with exactly two positional arguments are rewritten; anything else named ``tr``
+    is left alone. IPython magics (``%``/``!`` lines) are skipped; a cell that is not valid
+    Python is returned unchanged.
+    """
+    index = LANGUAGES.index(lang)
+    lines = source.splitlines(keepends=True)
+    parsable = "".join("#" + line[1:] if _MAGIC_LINE.match(line) else line for line in lines)
+    try:
+        tree = ast.parse(parsable)
+    except SyntaxError:
+        return source
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+             and node.func.id == "tr" and len(node.args) == 2 and not node.keywords]
+    # Offsets of each line's start, so (line, column) positions become string offsets.
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+    edits = []
+    for call in calls:
+        chosen = call.args[index]
+        segment = ast.get_source_segment(parsable, chosen)
+        if segment is None:
+            continue
+        if "\n" in segment:
+            segment = f"({segment})"  # the call's parentheses held its lines together
+        begin = starts[call.lineno - 1] + _utf8_column(lines[call.lineno - 1], call.col_offset)
+        end = starts[call.end_lineno - 1] + _utf8_column(lines[call.end_lineno - 1], call.end_col_offset)
+        edits.append((begin, end, segment))
+    # Outermost calls only (a tr inside a chosen argument is resolved by the next pass).
+    edits.sort()
+    outer, last_end = [], -1
+    for begin, end, segment in edits:
+        if begin >= last_end:
+            outer.append((begin, end, segment))
+            last_end = end
+    for begin, end, segment in reversed(outer):
+        source = source[:begin] + segment + source[end:]
+    return resolve_tr_calls(source, lang) if outer else source
+
+
+def _utf8_column(line: str, byte_offset: int) -> int:
+    """``ast`` columns count UTF-8 bytes; Python strings count characters."""
+    return len(line.encode("utf-8")[:byte_offset].decode("utf-8"))
+
+
+def _drop_unused_tr_import(cells: list) -> None:
+    """Remove ``tr`` from the ``from utils.i18n import ...`` lines once no code cell uses it."""
+    code = [cell for cell in cells if cell.cell_type == "code"]
+    if any(re.search(r"\btr\b", _TR_IMPORT.sub("", cell.source)) for cell in code):
+        return
+
+    def without_tr(match: re.Match) -> str:
+        names = [name.strip() for name in match.group(2).split(",") if name.strip() != "tr"]
+        return match.group(1) + ", ".join(names) if names else ""
+
+    for cell in code:
+        if _TR_IMPORT.search(cell.source):
+            cell.source = re.sub(r"\n{3,}", "\n\n", _TR_IMPORT.sub(without_tr, cell.source)).strip("\n")
+
+
 def language_edition(notebook: nbformat.NotebookNode, lang: str) -> nbformat.NotebookNode:
     """A copy of a bilingual lesson with only ``lang``'s theory cells and the language cell switched."""
     if lang not in LANGUAGES:
@@ -80,6 +150,10 @@ def language_edition(notebook: nbformat.NotebookNode, lang: str) -> nbformat.Not
     if len(language_cells) != 1 or not _SET_LANGUAGE.search(language_cells[0].source):
         raise EditionError("a lesson needs exactly one code cell tagged 'language' containing set_language(\"en\")")
     language_cells[0].source = _SET_LANGUAGE.sub(f'set_language("{lang}")', language_cells[0].source)
+    for cell in edition.cells:
+        if cell.cell_type == "code":
+            cell.source = resolve_tr_calls(cell.source, lang)
+    _drop_unused_tr_import(edition.cells)
     edition.metadata["language"] = lang  # the notebook-level record of which edition this is
     return edition
 

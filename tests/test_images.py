@@ -256,3 +256,16 @@ def test_draw_boxes_copies(photo):
     drawn = images.draw_boxes(photo, [FaceBox(10, 10, 50, 50)], color=(0, 0, 255), numbered=True)
     assert np.array_equal(photo, before)
     assert tuple(drawn[10, 30]) == (0, 0, 255) and not np.array_equal(drawn, photo)
+
+
+def test_faces_are_numbered_in_reading_order():
+    """Rows top to bottom, each left to right: a 2x2 group photo reads 1 2 / 3 4 (the walk found 1 bottom-left)."""
+    from utils.images import FaceBox, reading_order
+
+    top_left, top_right = FaceBox(10, 12, 50, 50), FaceBox(120, 5, 55, 55)
+    bottom_left, bottom_right = FaceBox(5, 130, 50, 50), FaceBox(125, 128, 48, 48)
+    shuffled = [bottom_left, top_right, bottom_right, top_left]
+    assert reading_order(shuffled) == [top_left, top_right, bottom_left, bottom_right]
+    assert reading_order([]) == []
+    side_by_side = [FaceBox(200, 40, 60, 60), FaceBox(10, 70, 60, 60)]  # uneven heads, one row
+    assert [b.x for b in reading_order(side_by_side)] == [10, 200]

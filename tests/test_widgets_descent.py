@@ -37,7 +37,7 @@ def test_descent_explorer_speaks_romanian():
     set_language("ro")
     try:
         explorer = descent_explorer("bowl", learning_rate=2.5, steps=10)
-        assert "pasul" in explorer.info.value and explorer.learning_rate.description == "rată învățare"
+        assert "pasul" in explorer.info.value and explorer.learning_rate.description == "rata de învățare"
         assert "Divergent" in explorer.info.value
     finally:
         set_language("en")

@@ -64,7 +64,7 @@ def test_hiding_a_channel_zeroes_it(photo, order):
     shown = decode(explorer.image.value)
     assert shown[..., red_on_screen].mean() < 2, "what reaches the screen has (almost, JPEG) no red"
     assert shown[..., 1].mean() > 50, "the other channels stay"
-    assert "[0, 1]" in explorer.caption.value
+    assert "shown channels: 0, 1;" in explorer.caption.value
     for box in explorer.channel_boxes:
         box.value = False
     assert explorer.displayed().max() == 0 and decode(explorer.image.value).max() < 5, "all channels hidden: black"
@@ -140,7 +140,8 @@ def test_min_neighbors_regroups_cached_candidates(photo, monkeypatch):
     explorer.min_neighbors.value = explorer.min_neighbors.max
     assert explorer.boxes == [] and explorer.faces.shape == (0, 48, 48, 1)
     assert "No face found" in explorer.status.value
-    assert decode(explorer.faces_image.value).shape == (96, 96), "a gray placeholder instead of a face"
+    assert explorer.faces_image.value == b"" and explorer.faces_image.layout.display == "none", \
+        "no face: the strip is hidden (no grey placeholder, no broken-image icon)"
     explorer.min_neighbors.value = 5
     assert len(explorer.boxes) == 1
     assert not calls
@@ -183,4 +184,5 @@ def test_scale_factor_detects_once_per_value(photo, monkeypatch):
 def test_several_faces_in_the_explorer(photo):
     explorer = preprocess_explorer(np.hstack([photo, photo[:, ::-1]]))
     assert len(explorer.boxes) == 2 and explorer.faces.shape == (2, 48, 48, 1)
-    assert decode(explorer.faces_image.value).shape == (96, 192)
+    assert decode(explorer.faces_image.value).shape == (96, 2 * (48 + 2 + 48)), "two faces, a white line between them"
+    assert explorer.faces_image.layout.width == "196px", "shown at its own size, never stretched"

@@ -9,6 +9,7 @@ from utils.explain import feature_layer_names
 from utils.i18n import set_language
 from utils.models import predict_proba
 from utils.pipeline import MAX_UPLOAD_BYTES
+from utils.viz import emotion_name
 from utils.widgets.model import FeatureMapBrowser, PhotoPredictor, feature_map_browser, photo_predictor
 
 
@@ -70,7 +71,8 @@ def test_browser_labels_follow_the_language(model, small_faces):
 def test_upload_of_the_sample_photo_finds_the_face_and_draws_bars(model, photo_bytes):
     predictor = photo_predictor(model)
     assert isinstance(predictor, PhotoPredictor)
-    assert predictor.photo_image.value == b"" and predictor.bars_image.value == b""
+    assert predictor.photo_image.value == b"" and predictor.cards.value == ""
+    assert predictor.photo_image.layout.display == "none", "no empty <img> (a broken-image icon) before an upload"
     predictor.upload_bytes(photo_bytes, "grace_hopper.jpg")
     assert len(predictor.boxes) == 1
     assert predictor.probabilities.shape == (1, 7) and np.isclose(predictor.probabilities.sum(), 1, atol=1e-5)
@@ -78,7 +80,12 @@ def test_upload_of_the_sample_photo_finds_the_face_and_draws_bars(model, photo_b
     assert np.allclose(predictor.probabilities, predict_proba(model, found.faces), atol=1e-5), "the shipped pipeline"
     shown = decode(predictor.photo_image.value)
     assert max(shown.shape[:2]) == 420
-    assert decode(predictor.bars_image.value).ndim == 3 and decode(predictor.faces_image.value).shape[0] == 96
+    assert predictor.photo_image.layout.width == f"{shown.shape[1]}px" and predictor.photo_image.layout.display is None
+    cards = predictor.cards.value
+    assert cards.count("data:image/png;base64,") == 1 and "face 1" in cards
+    for label in range(7):  # every emotion is text in the card, readable at the page's font size
+        assert f">{emotion_name(label)}</td>" in cards
+    assert f"{predictor.probabilities[0].max():.3f}" in cards
     assert "1 face" in predictor.status.value and "color:#b00" not in predictor.status.value
 
 
@@ -105,7 +112,8 @@ def test_bad_uploads_give_a_clear_message_in_the_widget(model, photo_bytes, case
     predictor.upload_bytes(data, "upload.bin")                   # no exception escapes
     assert expected in predictor.status.value and "color:#b00" in predictor.status.value
     assert "Traceback" not in predictor.status.value
-    assert predictor.photo_image.value == b"" and predictor.bars_image.value == b"", "the old result is cleared"
+    assert predictor.photo_image.value == b"" and predictor.cards.value == "", "the old result is cleared"
+    assert predictor.photo_image.layout.display == "none", "no broken-image icon after an error"
     assert predictor.boxes == [] and predictor.probabilities.shape == (0, 7)
 
 

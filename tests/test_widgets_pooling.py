@@ -95,6 +95,22 @@ def test_softmax_explorer_probabilities_follow_the_sliders():
     np.testing.assert_allclose(explorer.probabilities, probabilities, rtol=1e-6)
 
 
+def test_softmax_shift_at_the_end_of_a_slider_changes_nothing():
+    """The browser walk found +1 clipped at a slider's maximum (0.242 -> 0.238): the range moves instead."""
+    explorer = softmax_explorer()
+    explorer.sliders[0].value = explorer.sliders[0].max  # 8.0
+    explorer.sliders[1].value = 7.5
+    before, logits = explorer.probabilities.copy(), explorer.logits.copy()
+    updates = []
+    explorer.bars.observe(lambda change: updates.append(1), names="value")
+    for _ in range(3):
+        explorer.shift_all.click()
+    np.testing.assert_allclose(explorer.logits, logits + 3, atol=1e-9)
+    np.testing.assert_allclose(explorer.probabilities, before, rtol=1e-9)
+    assert explorer.sliders[0].max == 11.0 and explorer.sliders[0].value == 11.0
+    assert len(updates) == 3, "one redraw per click, not one per slider"
+
+
 def test_softmax_explorer_labels_follow_the_language_and_bad_logits_fail():
     set_language("ro")
     try:

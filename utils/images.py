@@ -138,7 +138,7 @@ class FaceBox:
 
 
 class DetectedFaces(NamedTuple):
-    """What :func:`faces_from_photo` found: boxes (left to right) and the matching model inputs."""
+    """What :func:`faces_from_photo` found: boxes (in reading order) and the matching model inputs."""
 
     boxes: list[FaceBox]
     faces: np.ndarray  # float32 (N, 48, 48, 1), values in [0, 1]
@@ -178,7 +178,7 @@ def group_candidates(candidates: np.ndarray, min_neighbors: int = 5) -> list[Fac
 
     ``min_neighbors=0`` keeps every raw candidate. The result equals what
     ``detectMultiScale(..., minNeighbors=min_neighbors)`` returns for the same image
-    and scale factor, sorted left to right.
+    and scale factor, in reading order (:func:`reading_order`).
     """
     if min_neighbors < 0:
         raise ImageError(f"min_neighbors must be >= 0, got {min_neighbors}")
@@ -186,11 +186,26 @@ def group_candidates(candidates: np.ndarray, min_neighbors: int = 5) -> list[Fac
     if min_neighbors > 0 and len(candidates):
         grouped, _ = cv2.groupRectangles(candidates.tolist(), min_neighbors, _GROUP_EPS)
         candidates = np.asarray(grouped, dtype=np.int32).reshape(-1, 4)
-    return sorted((FaceBox(*map(int, row)) for row in candidates), key=lambda b: (b.x, b.y))
+    return reading_order([FaceBox(*map(int, row)) for row in candidates])
+
+
+def reading_order(boxes: list[FaceBox]) -> list[FaceBox]:
+    """``boxes`` as a reader numbers faces: rows from top to bottom, each row left to right.
+
+    Boxes belong to one row when their centres are closer vertically than 0.6 of the height
+    of the row's first box (a group photo's slightly uneven heads stay one row).
+    """
+    rows: list[list[FaceBox]] = []
+    for box in sorted(boxes, key=lambda b: (b.y + b.h / 2, b.x)):
+        if rows and abs((box.y + box.h / 2) - (rows[-1][0].y + rows[-1][0].h / 2)) < 0.6 * rows[-1][0].h:
+            rows[-1].append(box)
+        else:
+            rows.append([box])
+    return [box for line in rows for box in sorted(line, key=lambda b: (b.x, b.y))]
 
 
 def detect_faces(image: np.ndarray, *, scale_factor: float = 1.1, min_neighbors: int = 5, min_size: int = 30) -> list[FaceBox]:
-    """Faces in a BGR or grayscale uint8 image, as boxes sorted left to right (empty list: none)."""
+    """Faces in a BGR or grayscale uint8 image, as boxes in reading order (empty list: none)."""
     return group_candidates(face_candidates(to_gray(image), scale_factor=scale_factor, min_size=min_size), min_neighbors)
 
 
@@ -238,7 +253,7 @@ def faces_from_photo(
 ) -> DetectedFaces:
     """Find every face in a photo (a BGR uint8 array or a file path) and preprocess each for the model.
 
-    Returns :class:`DetectedFaces` (boxes left to right, faces float32 ``(N, 48, 48, 1)``).
+    Returns :class:`DetectedFaces` (boxes in reading order, faces float32 ``(N, 48, 48, 1)``).
     Raises :class:`NoFaceFoundError` when there is no face, :class:`ImageError` for bad input.
     """
     image = read_image(photo) if isinstance(photo, (str, os.PathLike)) else check_image(photo)

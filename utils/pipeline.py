@@ -75,7 +75,7 @@ class PhotoAnalysis:
 
     @property
     def probabilities(self) -> np.ndarray:
-        """``(N, 7)``: one row per face, left to right."""
+        """``(N, 7)``: one row per face, in reading order (rows top to bottom, each left to right)."""
         if not self.predictions:
             return np.zeros((0, NUM_CLASSES), np.float32)
         return np.stack([p.probabilities for p in self.predictions])
@@ -135,7 +135,7 @@ class PhotoPipeline:
             return faces_from_photo(image, min_size=self.min_face_size)
 
     def predict(self, image: np.ndarray) -> list[FacePrediction]:
-        """Every face in a BGR uint8 image with its probabilities, left to right."""
+        """Every face in a BGR uint8 image with its probabilities, in reading order (top to bottom, left to right)."""
         found = self.detect(image)
         probabilities = self.probabilities(found.faces)
         return [FacePrediction(box, row) for box, row in zip(found.boxes, probabilities)]

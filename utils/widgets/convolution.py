@@ -22,6 +22,16 @@ from utils.i18n import tr
 from utils.layers.convolution import KERNELS, ConvolutionError, conv2d, conv_step, correlate2d, pad_amounts
 from utils.viz import DISPLAY_PERCENTILE, kernel_title, signed_range
 from utils.widgets.display import png_bytes, to_uint8
+from utils.widgets.layout import (
+    COLOURS,
+    column,
+    explorer_box,
+    image_view,
+    label_style,
+    row,
+    show_image,
+    style_sheet,
+)
 
 _DISPLAY_WIDTH = 240  # pixels: small images are enlarged to about this width
 
@@ -62,7 +72,8 @@ def _range_text(fmap: np.ndarray) -> str:
 
 def _cell_style(background: str, bold: bool = False) -> str:
     weight = "font-weight:bold;" if bold else ""
-    return f"style='border:1px solid #999;padding:2px 6px;text-align:right;min-width:2.2em;background:{background};{weight}'"
+    # compact cells: input, products and feature map of a 15x15 array fit one 840 px row
+    return f"style='border:1px solid #999;padding:1px 3px;text-align:right;min-width:1.9em;background:{background};{weight}'"
 
 
 def _table(values: np.ndarray, backgrounds: np.ndarray, fmt: str = "g", blank: np.ndarray | None = None) -> str:
@@ -73,7 +84,7 @@ def _table(values: np.ndarray, backgrounds: np.ndarray, fmt: str = "g", blank: n
             text = "&nbsp;" if blank is not None and blank[i, j] else format(values[i, j], fmt)
             cells.append(f"<td {_cell_style(backgrounds[i, j])}>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return "<table style='border-collapse:collapse;font-family:monospace'>" + "".join(rows) + "</table>"
+    return "<table style='border-collapse:collapse;font-family:monospace;font-size:12px'>" + "".join(rows) + "</table>"
 
 
 class SlidingWindowStepper(widgets.VBox):
@@ -92,21 +103,25 @@ class SlidingWindowStepper(widgets.VBox):
             raise ValueError(f"kernel: expected a 2D kernel (K, K), got shape {self.kernel.shape}")
         if self.image.size > 15 * 15:
             raise ValueError(f"the stepper shows every number: use a small array (at most 15x15), got {self.image.shape}")
-        self.position = widgets.IntSlider(0, 0, 0, description=tr("output cell", "celula de ieșire"), continuous_update=True)
+        style = label_style(tr("output cell", "celula de ieșire"), tr("stride", "pas"), "padding")
+        self.position = widgets.IntSlider(0, 0, 0, description=tr("output cell", "celula de ieșire"), continuous_update=True,
+                                          style=style)
         self.play = widgets.Play(interval=700, min=0, max=0, description=tr("play", "pornește"))
         widgets.jslink((self.play, "value"), (self.position, "value"))
-        self.stride = widgets.ToggleButtons(options=[1, 2], value=stride, description=tr("stride", "pas"))
-        self.padding = widgets.ToggleButtons(options=["valid", "same"], value=padding, description="padding")
+        buttons = {"button_width": "auto", **style}
+        self.stride = widgets.ToggleButtons(options=[1, 2], value=stride, description=tr("stride", "pas"), style=buttons)
+        self.padding = widgets.ToggleButtons(options=["valid", "same"], value=padding, description="padding", style=buttons)
         self.input_view, self.arithmetic, self.output_view = widgets.HTML(), widgets.HTML(), widgets.HTML()
         for control in (self.position, self.stride, self.padding):
             control.observe(self._update, names="value")
         self._reshape()
-        panels = widgets.HBox([
-            widgets.VBox([widgets.HTML(f"<b>{tr('input', 'intrare')}</b>"), self.input_view]),
-            widgets.VBox([widgets.HTML(f"<b>{tr('patch x kernel', 'fereastră x nucleu')}</b>"), self.arithmetic]),
-            widgets.VBox([widgets.HTML(f"<b>{tr('feature map', 'hartă de trăsături')}</b>"), self.output_view]),
-        ], layout=widgets.Layout(gap="24px", align_items="flex-start"))
-        super().__init__([widgets.HBox([self.play, self.position]), widgets.HBox([self.stride, self.padding]), panels])
+        panels = row([
+            column([widgets.HTML(f"<b>{tr('input', 'intrare')}</b>"), self.input_view]),
+            column([widgets.HTML(f"<b>{tr('patch ⊙ kernel = products', 'fereastră ⊙ nucleu = produse')}</b>"), self.arithmetic]),
+            column([widgets.HTML(f"<b>{tr('feature map', 'hartă de trăsături')}</b>"), self.output_view]),
+        ])
+        super().__init__([style_sheet(), row([self.play, self.position, self.stride, self.padding], gap="4px 16px"), panels])
+        explorer_box(self)
 
     def _reshape(self) -> None:
         """Recompute the whole feature map after a stride/padding change and resize the slider."""
@@ -132,21 +147,22 @@ class SlidingWindowStepper(widgets.VBox):
         k_h, k_w = self.kernel.shape
         pad_top, pad_left = self._pad_offsets()
         background = np.full(step.padded.shape, "white", dtype=object)
-        background[:pad_top, :] = background[pad_top + self.image.shape[0]:, :] = "#eeeeee"
-        background[:, :pad_left] = background[:, pad_left + self.image.shape[1]:] = "#eeeeee"
-        background[step.top:step.top + k_h, step.left:step.left + k_w] = "#ffe08a"
+        background[:pad_top, :] = background[pad_top + self.image.shape[0]:, :] = COLOURS["padding"]
+        background[:, :pad_left] = background[:, pad_left + self.image.shape[1]:] = COLOURS["padding"]
+        background[step.top:step.top + k_h, step.left:step.left + k_w] = COLOURS["window"]
         self.input_view.value = _table(step.padded, background)
         plain = np.full(self.kernel.shape, "white", dtype=object)
+        kernel_colour = np.full(self.kernel.shape, COLOURS["kernel"], dtype=object)
         total = step.products.sum()
         self.arithmetic.value = (
             "<div style='display:flex;gap:8px;align-items:center'>"
-            f"{_table(step.patch, np.full(self.kernel.shape, '#ffe08a', dtype=object))}<span>&#x2299;</span>"
-            f"{_table(self.kernel, plain)}<span>=</span>{_table(step.products, plain, '.3g')}</div>"
+            f"{_table(step.patch, np.full(self.kernel.shape, COLOURS['window'], dtype=object))}<span>&#x2299;</span>"
+            f"{_table(self.kernel, kernel_colour)}<span>=</span>{_table(step.products, plain, '.3g')}</div>"
             f"<p>{tr('sum of the products', 'suma produselor')} = {total:.4g} "
             f"&rarr; {tr('output cell', 'celula de ieșire')} ({row}, {col})</p>")
         done = np.arange(rows * cols).reshape(rows, cols) > self.position.value
         out_background = np.full((rows, cols), "white", dtype=object)
-        out_background[row, col] = "#ffe08a"
+        out_background[row, col] = COLOURS["output"]
         self.output_view.value = _table(self.feature_map, out_background, ".3g", blank=done)
 
     def _pad_offsets(self) -> tuple[int, int]:
@@ -182,36 +198,45 @@ class KernelExplorer(widgets.VBox):
         self.images = {name: _gray_2d(image, name) for name, image in images.items()}
         if preset not in KERNELS:
             raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(KERNELS)}")
-        self.source = widgets.Dropdown(options=list(self.images), description=tr("image", "imagine"))
+        style = label_style(tr("image", "imagine"), tr("preset", "predefinit"), tr("kernel size", "mărime nucleu"),
+                            tr("stride", "pas"), "padding")
+        narrow = widgets.Layout(width="280px", max_width="100%")
+        self.source = widgets.Dropdown(options=list(self.images), description=tr("image", "imagine"), style=style, layout=narrow)
         self.preset = widgets.Dropdown(options=[(kernel_title(n), n) for n in KERNELS] + [(tr("custom", "personalizat"), _CUSTOM)],
-                                       value=preset, description=tr("preset", "predefinit"))
+                                       value=preset, description=tr("preset", "predefinit"), style=style, layout=narrow)
+        buttons = {"button_width": "auto", **style}
         self.size = widgets.ToggleButtons(options=[("3x3", 3), ("5x5", 5)], value=KERNELS[preset].shape[0],
-                                          description=tr("kernel size", "mărime nucleu"))
-        self.stride = widgets.ToggleButtons(options=[1, 2], value=1, description=tr("stride", "pas"))
-        self.padding = widgets.ToggleButtons(options=["valid", "same"], value="same", description="padding")
-        self.cells = [[widgets.FloatText(0.0, layout=widgets.Layout(width="64px")) for _ in range(5)] for _ in range(5)]
-        self.grid = widgets.GridBox(layout=widgets.Layout(grid_gap="2px"))
-        self.input_view = widgets.Image(format="png")
-        self.feature_view = widgets.Image(format="png")
-        self.info = widgets.HTML()
+                                          description=tr("kernel size", "mărime nucleu"), style=buttons)
+        self.stride = widgets.ToggleButtons(options=[1, 2], value=1, description=tr("stride", "pas"), style=buttons)
+        self.padding = widgets.ToggleButtons(options=["valid", "same"], value="same", description="padding", style=buttons)
+        # Inputs exactly as wide as their grid track (margins 0): a wider input overflows the grid.
+        self.cells = [[widgets.FloatText(0.0, layout=widgets.Layout(width="58px", margin="0px")) for _ in range(5)]
+                      for _ in range(5)]
+        self.grid = widgets.GridBox(layout=widgets.Layout(grid_gap="3px", width="auto", overflow="visible"))
+        self.grid.add_class("course-kernel-grid")
+        self.input_view = image_view("png")
+        self.feature_view = image_view("png")
+        self.info = widgets.HTML(layout={"max_width": "100%"})
         self.timings: list[float] = []
-        self._input_png: dict[str, bytes] = {}
+        self._input_png: dict[str, tuple[bytes, tuple[int, int]]] = {}
         self._loading = False
         self._load_kernel(KERNELS[preset])
         self.preset.observe(self._on_preset, names="value")
         self.size.observe(self._on_size, names="value")
         for control in (self.source, self.stride, self.padding):
             control.observe(self._update, names="value")
-        for cell in (c for row in self.cells for c in row):
+        for cell in (c for row_ in self.cells for c in row_):
             cell.observe(self._on_edit, names="value")
         self._show_grid()
         self._update()
-        views = widgets.HBox([
-            widgets.VBox([widgets.HTML(f"<b>{tr('input', 'intrare')}</b>"), self.input_view]),
-            widgets.VBox([widgets.HTML(f"<b>{tr('feature map', 'hartă de trăsături')}</b>"), self.feature_view]),
-        ], layout=widgets.Layout(gap="16px"))
-        controls = widgets.VBox([self.source, self.preset, self.size, self.stride, self.padding])
-        super().__init__([widgets.HBox([controls, self.grid], layout=widgets.Layout(gap="24px")), views, self.info])
+        views = row([
+            column([widgets.HTML(f"<b>{tr('input', 'intrare')}</b>"), self.input_view]),
+            column([widgets.HTML(f"<b>{tr('feature map', 'hartă de trăsături')}</b>"), self.feature_view]),
+        ])
+        controls = column([self.source, self.preset, self.size, self.stride, self.padding])
+        kernel = column([widgets.HTML(f"<b>{tr('kernel weights', 'ponderile nucleului')}</b>"), self.grid])
+        super().__init__([style_sheet(), row([controls, kernel]), views, self.info])
+        explorer_box(self)
 
     @property
     def kernel(self) -> np.ndarray:
@@ -238,7 +263,7 @@ class KernelExplorer(widgets.VBox):
         start = (5 - self.size.value) // 2
         chosen = [c for row in self.cells[start:start + self.size.value] for c in row[start:start + self.size.value]]
         self.grid.children = chosen
-        self.grid.layout.grid_template_columns = f"repeat({self.size.value}, 64px)"
+        self.grid.layout.grid_template_columns = f"repeat({self.size.value}, 58px)"
 
     def _on_preset(self, change) -> None:
         if change["new"] != _CUSTOM:
@@ -288,10 +313,13 @@ class KernelExplorer(widgets.VBox):
             self.info.value = f"<span style='color:#C44E52'>{html.escape(str(error))}</span>"
             return
         if self.source.value not in self._input_png:  # the input only changes with the source
-            self._input_png[self.source.value] = png_bytes(to_uint8(image, 0, 255), zoom=zoom)
-        self.input_view.value = self._input_png[self.source.value]
+            self._input_png[self.source.value] = (png_bytes(to_uint8(image, 0, 255), zoom=zoom),
+                                                  (image.shape[0] * zoom, image.shape[1] * zoom))
+        show_image(self.input_view, *self._input_png[self.source.value])
         # stride 2 halves the map: enlarge it twice as much so both panels have the same size
-        self.feature_view.value = _map_png(self.feature_map, zoom * self.stride.value)
+        map_zoom = zoom * self.stride.value
+        show_image(self.feature_view, _map_png(self.feature_map, map_zoom),
+                   (self.feature_map.shape[0] * map_zoom, self.feature_map.shape[1] * map_zoom))
         self.info.value = _range_text(self.feature_map)
         self.timings.append(time.perf_counter() - start)
 
@@ -337,26 +365,33 @@ class FilterBank(widgets.VBox):
         self.names = list(kernels)
         # (K, K) each -> (K, K, 1, n): the weights of one conv layer with n filters
         self.weights = np.stack([np.asarray(k, dtype=np.float32) for k in kernels.values()], axis=-1)[:, :, np.newaxis, :]
-        self.source = widgets.Dropdown(options=list(self.images), description=tr("image", "imagine"))
-        self.stride = widgets.ToggleButtons(options=[1, 2], value=1, description=tr("stride", "pas"))
-        self.views = [widgets.Image(format="png") for _ in self.names]
+        style = label_style(tr("image", "imagine"), tr("stride", "pas"))
+        self.source = widgets.Dropdown(options=list(self.images), description=tr("image", "imagine"), style=style,
+                                       layout=widgets.Layout(width="280px", max_width="100%"))
+        self.stride = widgets.ToggleButtons(options=[1, 2], value=1, description=tr("stride", "pas"),
+                                            style={"button_width": "auto", **style})
+        self.views = [image_view("png") for _ in self.names]
         self.captions = [widgets.HTML() for _ in self.names]
         self.info = widgets.HTML()
         for control in (self.source, self.stride):
             control.observe(self._update, names="value")
         self._update()
-        tiles = [widgets.VBox([widgets.HTML(f"<b>{kernel_title(n)}</b>"), view, caption])
+        # Every tile is one tile wide, its title wrapping inside: a grid of equal tiles.
+        tile_layout = {"width": f"{_TILE_WIDTH + 4}px"}
+        tiles = [widgets.VBox([widgets.HTML(f"<small><b>{kernel_title(n)}</b></small>", layout={"min_height": "2.6em"}),
+                               view, caption], layout=tile_layout)
                  for n, view, caption in zip(self.names, self.views, self.captions)]
-        super().__init__([widgets.HBox([self.source, self.stride]), self.info,
-                          widgets.Box(tiles, layout=widgets.Layout(flex_flow="row wrap", gap="8px"))])
+        super().__init__([style_sheet(), row([self.source, self.stride], gap="4px 16px"), self.info,
+                          row(tiles, gap="10px 8px")])
+        explorer_box(self)
 
     def _update(self, change=None) -> None:
         image = self.images[self.source.value]
         self.feature_maps = conv2d(image[..., np.newaxis], self.weights, stride=self.stride.value, padding="same")
-        zoom = max(1, round(_TILE_WIDTH / max(image.shape))) * self.stride.value
+        zoom = max(1, _TILE_WIDTH // max(image.shape)) * self.stride.value  # integer zoom, never wider than a tile
         for index, (view, caption) in enumerate(zip(self.views, self.captions)):
             fmap = self.feature_maps[..., index]
-            view.value = _map_png(fmap, zoom)
+            show_image(view, _map_png(fmap, zoom), (fmap.shape[0] * zoom, fmap.shape[1] * zoom))
             caption.value = f"<small>[{fmap.min():.3g}, {fmap.max():.3g}]</small>"
         self.info.value = (f"{tr('one conv layer', 'un strat de convoluție')}: "
                            f"{tr('input', 'intrare')} {image.shape[0]}x{image.shape[1]}x1, "

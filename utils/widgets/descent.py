@@ -16,6 +16,7 @@ import numpy as np
 from utils.i18n import tr
 from utils.layers.descent import SURFACES, descent_path, path_losses, surface
 from utils.widgets.display import png_bytes
+from utils.widgets.layout import column, explorer_box, image_view, label_style, row, show_image, slider_layout, style_sheet
 
 _PATH = (255, 255, 255)     # RGB
 _CURRENT = (230, 40, 40)
@@ -29,18 +30,24 @@ class DescentExplorer(widgets.VBox):
                  steps: int = 60, side: int = 360):
         surface(surface_name)  # a clear error for an unknown name
         self.side = side
+        style = label_style(tr("surface", "suprafață"), tr("learning rate", "rata de învățare"), tr("momentum", "moment"),
+                            tr("step", "pasul"))
         self.surface = widgets.Dropdown(options=[(tr(n, {"bowl": "bol", "valley": "vale"}.get(n, n)), n) for n in SURFACES],
-                                        value=surface_name, description=tr("surface", "suprafață"))
+                                        value=surface_name, description=tr("surface", "suprafață"), style=style,
+                                        layout=slider_layout(280))
         self.learning_rate = widgets.FloatLogSlider(value=learning_rate, base=10, min=-3, max=0.5, step=0.05,
-                                                    readout_format=".3g", description=tr("learning rate", "rată învățare"))
-        self.momentum = widgets.FloatSlider(value=momentum, min=0.0, max=0.99, step=0.01, description=tr("momentum", "moment"))
-        self.nesterov = widgets.Checkbox(value=False, description="Nesterov")
-        self.step = widgets.IntSlider(value=steps, min=0, max=steps, description=tr("step", "pasul"))
+                                                    readout_format=".3g", description=tr("learning rate", "rata de învățare"),
+                                                    style=style, layout=slider_layout(320))
+        self.momentum = widgets.FloatSlider(value=momentum, min=0.0, max=0.99, step=0.01, description=tr("momentum", "moment"),
+                                            style=style, layout=slider_layout(320))
+        self.nesterov = widgets.Checkbox(value=False, description="Nesterov", indent=False, layout={"width": "auto"})
+        self.step = widgets.IntSlider(value=steps, min=0, max=steps, description=tr("step", "pasul"), style=style,
+                                      layout=slider_layout(320))
         self.play = widgets.Play(value=0, min=0, max=steps, interval=150, description=tr("play", "rulează"))
         widgets.jslink((self.play, "value"), (self.step, "value"))
-        self.next_step = widgets.Button(description=tr("one step", "un pas"), icon="step-forward")
-        self.image = widgets.Image(format="png")
-        self.info = widgets.HTML()
+        self.next_step = widgets.Button(description=tr("one step", "un pas"), icon="step-forward", layout={"width": "auto"})
+        self.image = image_view("png")
+        self.info = widgets.HTML(layout={"max_width": "360px"})
         self.steps = steps
         self.path = np.zeros((0, 2))
         self.losses = np.zeros(0)
@@ -49,9 +56,10 @@ class DescentExplorer(widgets.VBox):
             control.observe(self._new_path, names="value")
         self.step.observe(self.draw, names="value")
         self.next_step.on_click(lambda _: setattr(self.step, "value", min(self.step.value + 1, self.step.max)))
-        controls = widgets.HBox([widgets.VBox([self.surface, self.learning_rate, self.momentum, self.nesterov]),
-                                 widgets.VBox([self.step, widgets.HBox([self.play, self.next_step])])])
-        super().__init__([controls, self.image, self.info])
+        controls = column([self.surface, self.learning_rate, self.momentum, self.nesterov, self.step,
+                           row([self.play, self.next_step], gap="4px 8px"), self.info])
+        super().__init__([style_sheet(), row([controls, self.image])])
+        explorer_box(self)
         self._new_path()
 
     # coordinates: parameter space -> pixels
@@ -101,7 +109,7 @@ class DescentExplorer(widgets.VBox):
         for point in pixels[:-1]:
             cv2.circle(picture, tuple(int(v) for v in point), 2, _PATH, -1)
         cv2.circle(picture, tuple(int(v) for v in pixels[-1]), 5, _CURRENT, -1)
-        self.image.value = png_bytes(picture)
+        show_image(self.image, png_bytes(picture), picture.shape[:2])
         point, loss = self.path[shown], float(self.losses[shown])
         text = tr(f"step <b>{shown}</b>: w = ({point[0]:.3g}, {point[1]:.3g}), loss <b>{loss:.4g}</b> "
                   f"(start {self.losses[0]:.4g}).",

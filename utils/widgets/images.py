@@ -18,6 +18,17 @@ from utils.constants import IMAGE_SIZE
 from utils.i18n import tr
 from utils.images import FaceBox, check_image, crop, face_candidates, group_candidates, preprocess_face
 from utils.widgets.display import png_bytes
+from utils.widgets.layout import (
+    column,
+    explorer_box,
+    hide_image,
+    image_view,
+    label_style,
+    row,
+    show_image,
+    slider_layout,
+    style_sheet,
+)
 
 _JPEG_OPTIONS = [cv2.IMWRITE_JPEG_QUALITY, 95, cv2.IMWRITE_JPEG_SAMPLING_FACTOR, cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444]
 
@@ -57,16 +68,18 @@ class ChannelExplorer(widgets.VBox):
         self.order = widgets.ToggleButtons(
             options=[(tr("BGR array shown as is", "tabloul BGR afișat ca atare"), "bgr"),
                      (tr("reversed to RGB", "inversat în RGB"), "rgb")],
-            value="bgr", description=tr("order", "ordine"), style={"button_width": "190px"})
+            value="bgr", description=tr("order", "ordine"), style={"button_width": "auto", "description_width": "initial"})
         names = (tr("0: blue", "0: albastru"), tr("1: green", "1: verde"), tr("2: red", "2: roșu"))
-        self.channel_boxes = [widgets.Checkbox(value=True, description=name, indent=False, layout={"width": "120px"})
+        self.channel_boxes = [widgets.Checkbox(value=True, description=name, indent=False, layout={"width": "auto"})
                               for name in names]
-        self.image = widgets.Image(format="jpeg")
-        self.caption = widgets.HTML()
+        self.image = image_view("jpeg")
+        self.caption = widgets.HTML(layout={"max_width": "420px"})
         for control in (self.order, *self.channel_boxes):
             control.observe(self.update, names="value")
-        channel_row = widgets.HBox([widgets.Label(tr("channels of the array:", "canalele tabloului:")), *self.channel_boxes])
-        super().__init__([self.order, channel_row, self.image, self.caption])
+        channel_row = row([widgets.Label(tr("channels of the array:", "canalele tabloului:")), *self.channel_boxes], gap="4px 12px")
+        controls = column([self.order, channel_row, self.caption])
+        super().__init__([style_sheet(), row([self.image, controls])])
+        explorer_box(self)
         self.update()
 
     def displayed(self) -> np.ndarray:
@@ -79,7 +92,8 @@ class ChannelExplorer(widgets.VBox):
         return shown if self.order.value == "bgr" else shown[..., ::-1]
 
     def update(self, change=None) -> None:
-        self.image.value = jpeg_bytes(self.displayed(), rgb=True)
+        shown = self.displayed()
+        show_image(self.image, jpeg_bytes(shown, rgb=True), shown.shape[:2])
         kept = [i for i, box in enumerate(self.channel_boxes) if box.value]
         if self.order.value == "bgr":
             screen = tr("the screen reads channel 0 as red and 2 as blue: red and blue are swapped",
@@ -87,7 +101,8 @@ class ChannelExplorer(widgets.VBox):
         else:
             screen = tr("channel 2 (red) goes to the screen's red: true colours",
                         "canalul 2 (roșu) ajunge la roșul ecranului: culori corecte")
-        self.caption.value = f"{tr('shown channels', 'canale afișate')}: {kept or '-'}; {screen}."
+        shown_text = ", ".join(str(i) for i in kept) if kept else tr("none", "niciunul")
+        self.caption.value = f"{tr('shown channels', 'canale afișate')}: {shown_text}; {screen}."
 
 
 class PreprocessExplorer(widgets.VBox):
@@ -118,21 +133,26 @@ class PreprocessExplorer(widgets.VBox):
         self.boxes: list[FaceBox] = []  # in full-photo pixels
         self.faces = np.zeros((0, IMAGE_SIZE, IMAGE_SIZE, 1), np.float32)
 
-        self.scale_factor = widgets.SelectionSlider(options=self.SCALE_FACTORS, value=1.1,
-                                                    description="scaleFactor", continuous_update=True)
-        self.min_neighbors = widgets.IntSlider(value=5, min=0, max=50, description="minNeighbors")
+        min_face, margin_text = tr("min face px", "față min. px"), tr("margin", "margine")
+        style = label_style("scaleFactor", "minNeighbors", min_face, margin_text)
+        self.scale_factor = widgets.SelectionSlider(options=self.SCALE_FACTORS, value=1.1, description="scaleFactor",
+                                                    continuous_update=True, style=style, layout=slider_layout())
+        self.min_neighbors = widgets.IntSlider(value=5, min=0, max=50, description="minNeighbors", style=style,
+                                               layout=slider_layout())
         smallest = int(np.ceil(24 / self.work_scale))  # the cascade's 24x24 window on the working copy
         self.min_size = widgets.IntSlider(value=max(30, smallest), min=smallest, max=max(smallest + 24, min(photo_bgr.shape[:2])),
-                                          step=2, description=tr("min face px", "față min. px"))
-        self.margin = widgets.FloatSlider(value=0.1, min=0.0, max=0.6, step=0.02, description=tr("margin", "margine"))
-        self.photo_image = widgets.Image(format="jpeg")
-        self.faces_image = widgets.Image(format="png")
-        self.status = widgets.HTML()
+                                          step=2, description=min_face, style=style, layout=slider_layout())
+        self.margin = widgets.FloatSlider(value=0.1, min=0.0, max=0.6, step=0.02, description=margin_text, style=style,
+                                          layout=slider_layout())
+        self.photo_image = image_view("jpeg")
+        self.faces_image = image_view("png")
+        self.status = widgets.HTML(layout={"max_width": "360px"})
         for control in (self.scale_factor, self.min_neighbors, self.min_size, self.margin):
             control.observe(self.update, names="value")
-        controls = widgets.VBox([self.scale_factor, self.min_neighbors, self.min_size, self.margin])
-        faces_box = widgets.VBox([widgets.Label(tr("what the network sees (48x48):", "ce vede rețeaua (48x48):")), self.faces_image])
-        super().__init__([widgets.HBox([controls, faces_box]), self.status, self.photo_image])
+        controls = column([self.scale_factor, self.min_neighbors, self.min_size, self.margin, self.status])
+        faces_box = column([widgets.Label(tr("what the network sees (48x48):", "ce vede rețeaua (48x48):")), self.faces_image])
+        super().__init__([style_sheet(), row([controls, self.photo_image]), faces_box])
+        explorer_box(self)
         if precompute:  # ~0.1 s once, while the cell runs, so that no slider move waits for the detector
             for scale_factor in self.SCALE_FACTORS:
                 self.candidates(scale_factor)
@@ -166,10 +186,15 @@ class PreprocessExplorer(widgets.VBox):
                 outer = box.expanded(margin, canvas.shape)
                 cv2.rectangle(canvas, (outer.x, outer.y), (outer.x + outer.w - 1, outer.y + outer.h - 1), (0, 215, 255), 1)
             cv2.rectangle(canvas, (box.x, box.y), (box.x + box.w - 1, box.y + box.h - 1), (0, 200, 0), 1 if every_window else 2)
-        self.photo_image.value = jpeg_bytes(canvas, rgb=False)
-        strip = np.hstack([face[..., 0] for face in self.faces]) if len(self.faces) else np.full((IMAGE_SIZE, IMAGE_SIZE), 0.5)
-        # the model's input is in [0, 1]: map 0 to black and 1 to white, never stretch the contrast
-        self.faces_image.value = png_bytes(np.round(strip * 255).astype(np.uint8), zoom=self.zoom)
+        show_image(self.photo_image, jpeg_bytes(canvas, rgb=False), canvas.shape[:2])
+        if len(self.faces):
+            gap = np.ones((IMAGE_SIZE, 2), np.float32)  # a white line between faces
+            strip = np.hstack([part for face in self.faces for part in (face[..., 0], gap)][:-1])
+            # the model's input is in [0, 1]: map 0 to black and 1 to white, never stretch the contrast
+            show_image(self.faces_image, png_bytes(np.round(strip * 255).astype(np.uint8), zoom=self.zoom),
+                       (strip.shape[0] * self.zoom, strip.shape[1] * self.zoom))
+        else:
+            hide_image(self.faces_image)
 
         detection = tr(f"{len(kept)} candidate windows, detection took {1000 * seconds:.0f} ms",
                        f"{len(kept)} ferestre candidate, detecția a durat {1000 * seconds:.0f} ms")
@@ -178,6 +203,12 @@ class PreprocessExplorer(widgets.VBox):
                 "No face found: lower minNeighbors or the minimum face size, or use a frontal, well-lit face.",
                 "Nicio față găsită: micșorați minNeighbors sau dimensiunea minimă, sau folosiți o față frontală, bine luminată.")
                 + f"</b> ({detection})")
+        elif every_window:
+            self.status.value = "<b>" + tr(
+                f"{len(self.boxes)} raw candidate windows", f"{len(self.boxes)} ferestre candidate brute") + "</b>: " + tr(
+                "with minNeighbors 0 every window the detector tried is kept, faces or not; raise it to merge them into faces.",
+                "cu minNeighbors 0 se păstrează fiecare fereastră încercată de detector, față sau nu; măriți-l ca să le unească "
+                "în fețe.") + f" ({detection})"
         else:
             found = tr(f"faces found: {len(self.boxes)}", f"fețe găsite: {len(self.boxes)}")
             hidden = len(self.boxes) - len(self.faces)

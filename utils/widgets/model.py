@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime
 import html
-import io
 
 import cv2
 import ipywidgets as widgets
@@ -30,6 +29,21 @@ from utils.pipeline import PhotoPipeline
 from utils.receptive_field import receptive_field_table
 from utils.widgets.display import png_bytes, to_uint8
 from utils.widgets.images import jpeg_bytes
+from utils.widgets.layout import (
+    COLOURS,
+    bar_table,
+    column,
+    explorer_box,
+    hide_image,
+    image_view,
+    inline_png,
+    label_style,
+    rgb,
+    row,
+    show_image,
+    slider_layout,
+    style_sheet,
+)
 
 # The limits (MAX_UPLOAD_BYTES, pixels, side, smallest face) are utils.pipeline's, shared with the web demo.
 
@@ -56,7 +70,7 @@ def _framed(canvas: np.ndarray, selected: int, *, tile: int, columns: int) -> np
     framed = canvas.copy()
     r, c = divmod(selected, columns)
     top, left = _GAP + r * (tile + _GAP), _GAP + c * (tile + _GAP)
-    cv2.rectangle(framed, (left - 2, top - 2), (left + tile + 1, top + tile + 1), (220, 30, 30), 2)
+    cv2.rectangle(framed, (left - 2, top - 2), (left + tile + 1, top + tile + 1), rgb("second"), 2)
     return framed
 
 
@@ -68,24 +82,31 @@ class FeatureMapBrowser(widgets.VBox):
     ``(H, W, C)`` array; ``image`` shows the face beside the chosen map, ``grid`` all channels.
     """
 
+    GRID_WIDTH = 400  # px: the channel grid beside the 392 px face + map
+
     def __init__(self, model, face: np.ndarray, *, layer_names: list[str] | None = None, size: int = 192):
         self.size = size
         self.face = np.asarray(face)
         self.maps = feature_maps(model, face, layer_names or feature_layer_names(model))
         self._grids: dict[str, tuple[np.ndarray, int, int]] = {}  # layer -> (unframed grid, tile, columns)
         options = [(f"{name}  {'x'.join(str(s) for s in m.shape)}", name) for name, m in self.maps.items()]
+        style = label_style(tr("layer", "strat"), tr("channel", "canal"))
         self.layer = widgets.Dropdown(options=options, value=options[0][1], description=tr("layer", "strat"),
-                                      layout={"width": "360px"})
+                                      style=style, layout=slider_layout(360))
         self.channel = widgets.IntSlider(value=0, min=0, max=self.maps[options[0][1]].shape[-1] - 1,
-                                         description=tr("channel", "canal"), continuous_update=True)
-        self.image = widgets.Image(format="png")
-        self.grid = widgets.Image(format="png")
-        self.caption = widgets.HTML()
+                                         description=tr("channel", "canal"), continuous_update=True, style=style,
+                                         layout=slider_layout(360))
+        self.image = image_view("png")
+        self.grid = image_view("png")
+        self.caption = widgets.HTML(layout={"max_width": f"{2 * size + 8}px"})
         self.layer.observe(self._layer_changed, names="value")
         self.channel.observe(self.update, names="value")
-        super().__init__([widgets.HBox([self.layer, self.channel]), self.image, self.caption,
-                          widgets.Label(tr("all channels of the layer (the chosen one framed in red):",
-                                           "toate canalele stratului (cel ales, încadrat cu roșu):")), self.grid])
+        grid_box = column([widgets.HTML("<small>" + tr("all channels of the layer (the chosen one framed):",
+                                                       "toate canalele stratului (cel ales, încadrat):") + "</small>"),
+                           self.grid])
+        super().__init__([style_sheet(), row([self.layer, self.channel], gap="4px 16px"),
+                          row([column([self.image, self.caption]), grid_box])])
+        explorer_box(self)
         self.update()
 
     def _layer_changed(self, change=None) -> None:
@@ -107,13 +128,16 @@ class FeatureMapBrowser(widgets.VBox):
         face = cv2.resize(face, (self.size, self.size), interpolation=cv2.INTER_NEAREST)
         rectified = maps.min() >= 0
         shown = cv2.resize(to_uint8(fmap, low=0.0 if rectified else None), (self.size, self.size), interpolation=cv2.INTER_NEAREST)
-        self.image.value = png_bytes(np.hstack([face, np.full((self.size, 8), 255, np.uint8), shown]))
+        pair = np.hstack([face, np.full((self.size, 8), 255, np.uint8), shown])
+        show_image(self.image, png_bytes(pair), pair.shape[:2])
         if self.layer.value not in self._grids:  # the grid of a layer is drawn once; moves only re-frame it
             columns = 16 if maps.shape[-1] > 64 else 8
-            tile = max(12, min(48, 640 // columns - 2))
+            # the grid sits beside the face and its map: face + map + grid fit MAX_WIDTH
+            tile = max(12, min(48, self.GRID_WIDTH // columns - _GAP))
             self._grids[self.layer.value] = (_tile(maps, tile=tile, columns=columns), tile, columns)
         grid, tile, columns = self._grids[self.layer.value]
-        self.grid.value = png_bytes(_framed(grid, self.channel.value, tile=tile, columns=columns))
+        framed = _framed(grid, self.channel.value, tile=tile, columns=columns)
+        show_image(self.grid, png_bytes(framed), framed.shape[:2])
         zero = float((fmap <= 0).mean())
         self.caption.value = tr(
             f"<b>{self.layer.value}</b>, channel {self.channel.value} of {maps.shape[-1]}: a {fmap.shape[0]}x{fmap.shape[1]} map, "
@@ -139,17 +163,20 @@ class ReceptiveFieldExplorer(widgets.VBox):
         names = list(self.fields)
         self.maps = feature_maps(model, face, names)
         options = [(f"{name}  {self.fields[name].size}x{self.fields[name].size}", name) for name in names]
+        style = label_style(tr("layer", "strat"), tr("row", "rând"), tr("column", "coloană"))
         self.layer = widgets.Dropdown(options=options, value=names[0], description=tr("layer", "strat"),
-                                      layout={"width": "300px"}, style={"description_width": "initial"})
-        self.row = widgets.IntSlider(value=0, min=0, max=0, description=tr("row", "rând"), continuous_update=True)
-        self.col = widgets.IntSlider(value=0, min=0, max=0, description=tr("column", "coloană"), continuous_update=True)
-        self.image = widgets.Image(format="png")
-        self.caption = widgets.HTML()
+                                      layout=slider_layout(300), style=style)
+        self.row = widgets.IntSlider(value=0, min=0, max=0, description=tr("row", "rând"), continuous_update=True,
+                                     style=style, layout=slider_layout(300))
+        self.col = widgets.IntSlider(value=0, min=0, max=0, description=tr("column", "coloană"), continuous_update=True,
+                                     style=style, layout=slider_layout(300))
+        self.image = image_view("png")
+        self.caption = widgets.HTML(layout={"max_width": "300px"})
         self.layer.observe(self._layer_changed, names="value")
         self.row.observe(self.update, names="value")
         self.col.observe(self.update, names="value")
-        super().__init__([widgets.HBox([self.layer, self.row, self.col], layout={"flex_flow": "row wrap"}),
-                          self.image, self.caption])
+        super().__init__([style_sheet(), row([column([self.layer, self.row, self.col, self.caption]), self.image])])
+        explorer_box(self)
         self._layer_changed()
 
     def _layer_changed(self, change=None) -> None:
@@ -173,14 +200,15 @@ class ReceptiveFieldExplorer(widgets.VBox):
         face = to_uint8(self.face.squeeze(), low=0, high=255 if self.face.dtype == np.uint8 else 1.0)
         face = cv2.cvtColor(cv2.resize(face, (self.size, self.size), interpolation=cv2.INTER_NEAREST), cv2.COLOR_GRAY2RGB)
         cv2.rectangle(face, (round(left * zoom), round(top * zoom)), (round(right * zoom) - 1, round(bottom * zoom) - 1),
-                      (230, 30, 30), 2)
+                      rgb("window"), 2)
         mean_map = self.maps[self.layer.value].mean(axis=-1)
         shown = cv2.cvtColor(cv2.resize(to_uint8(mean_map), (self.size, self.size), interpolation=cv2.INTER_NEAREST),
                              cv2.COLOR_GRAY2RGB)
         cell = self.size / field.size
         cv2.rectangle(shown, (round(self.col.value * cell), round(self.row.value * cell)),
-                      (round((self.col.value + 1) * cell) - 1, round((self.row.value + 1) * cell) - 1), (230, 30, 30), 2)
-        self.image.value = png_bytes(np.hstack([face, np.full((self.size, 8, 3), 255, np.uint8), shown]))
+                      (round((self.col.value + 1) * cell) - 1, round((self.row.value + 1) * cell) - 1), rgb("output"), 2)
+        pair = np.hstack([face, np.full((self.size, 8, 3), 255, np.uint8), shown])
+        show_image(self.image, png_bytes(pair), pair.shape[:2])
         self.caption.value = tr(
             f"<b>{field.layer}</b>, cell ({self.row.value}, {self.col.value}) of its {field.size}x{field.size} maps: "
             f"receptive field {field.r}x{field.r} px (r = {field.r}, jump j = {field.j}); on this 48x48 face it covers rows "
@@ -207,16 +235,17 @@ class PhotoPredictor(widgets.VBox):
         self.probabilities = np.zeros((0, NUM_CLASSES), np.float32)
         self.upload = widgets.FileUpload(accept="image/*", multiple=False,
                                          description=tr("Upload a photo", "Încărcați o fotografie"),
-                                         layout={"width": "240px"})
+                                         layout={"width": "auto"})
         self.status = widgets.HTML(tr("Choose a photo with one or more faces (JPEG or PNG).",
-                                      "Alegeți o fotografie cu una sau mai multe fețe (JPEG sau PNG)."))
-        self.photo_image = widgets.Image(format="jpeg")
-        self.bars_image = widgets.Image(format="png")
-        self.faces_image = widgets.Image(format="png")
+                                      "Alegeți o fotografie cu una sau mai multe fețe (JPEG sau PNG)."),
+                                   layout={"max_width": "100%"})
+        self.photo_image = image_view("jpeg")
+        # One card per face: its 48x48 input and its seven probabilities as bars, in HTML so the
+        # text stays readable however many faces there are (a picture of charts shrinks its labels).
+        self.cards = widgets.HTML(layout={"max_width": "100%"})
         self.upload.observe(self._uploaded, names="value")
-        super().__init__([self.upload, self.status, widgets.HBox([self.photo_image, widgets.VBox([
-            widgets.Label(tr("what the network sees (48x48), left to right:", "ce vede rețeaua (48x48), de la stânga la dreapta:")),
-            self.faces_image, self.bars_image])])])
+        super().__init__([style_sheet(), row([self.upload, self.status], gap="4px 16px"), row([self.photo_image, self.cards])])
+        explorer_box(self)
 
     def _uploaded(self, change) -> None:
         files = change["new"]
@@ -226,10 +255,9 @@ class PhotoPredictor(widgets.VBox):
 
     def _fail(self, message: str) -> None:
         self.boxes, self.probabilities = [], np.zeros((0, NUM_CLASSES), np.float32)
-        self.photo_image.value = b""
-        self.bars_image.value = b""
-        self.faces_image.value = b""
-        self.status.value = f"<b style='color:#b00'>{html.escape(message)}</b>"
+        hide_image(self.photo_image)
+        self.cards.value = ""
+        self.status.value = f"<b style='color:{COLOURS['text_error']}'>{html.escape(message)}</b>"
 
     def analyse(self, data: bytes, name: str = "") -> np.ndarray:
         """Detect faces in the image file ``data``, predict each one, show the result; returns ``(N, 7)``."""
@@ -256,13 +284,11 @@ class PhotoPredictor(widgets.VBox):
         photo, found = analysis.image, analysis.predictions
         boxes = [p.box for p in found[:self.MAX_FACES]]
         faces, probabilities = analysis.faces[:self.MAX_FACES], analysis.probabilities[:self.MAX_FACES]
-        photo_png = jpeg_bytes(self._boxed(photo, boxes), rgb=False)
-        bars_png = self._bars(faces, probabilities)
-        strip = np.hstack([np.pad(face[..., 0], ((0, 0), (0, 4)), constant_values=1.0) for face in faces])
+        boxed = self._boxed(photo, boxes)
+        cards = self._cards(faces, probabilities)
         self.boxes, self.probabilities = boxes, probabilities
-        self.photo_image.value = photo_png
-        self.bars_image.value = bars_png
-        self.faces_image.value = png_bytes(np.round(strip * 255).astype(np.uint8), zoom=2)
+        show_image(self.photo_image, jpeg_bytes(boxed, rgb=False), boxed.shape[:2])
+        self.cards.value = cards
         more = len(found) - len(boxes)
         extra = tr(f" ({more} more not shown)", f" (încă {more} neafișate)") if more else ""
         best = ", ".join(f"{i + 1}: {_name(int(p.argmax()))} {100 * p.max():.0f}%" for i, p in enumerate(probabilities))
@@ -276,18 +302,21 @@ class PhotoPredictor(widgets.VBox):
         return draw_boxes(small, [b.scaled(scale) for b in boxes], color=(0, 220, 0), thickness=thickness, numbered=True)
 
     @staticmethod
-    def _bars(faces: np.ndarray, probabilities: np.ndarray) -> bytes:
-        """One probability bar chart per face, as PNG bytes (drawn once per upload, not per slider move)."""
-        import matplotlib.pyplot as plt
-
-        from utils.viz import probability_bars
-
-        titles = [tr(f"face {i + 1}", f"fața {i + 1}") for i in range(len(faces))]
-        figure = probability_bars(probabilities, titles, size=2.3)
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=90)
-        plt.close(figure)
-        return buffer.getvalue()
+    def _cards(faces: np.ndarray, probabilities: np.ndarray) -> str:
+        """HTML: one card per face (number, the 48x48 input at 2x, seven bars), wrapping in rows."""
+        names = [_name(label) for label in range(NUM_CLASSES)]
+        cards = []
+        for number, (face, row_) in enumerate(zip(faces, probabilities), start=1):
+            picture = inline_png(png_bytes(np.round(face[..., 0] * 255).astype(np.uint8)), (96, 96),
+                                 alt=tr(f"face {number}", f"fața {number}"))
+            cards.append(
+                "<div style='display:flex;gap:10px;align-items:flex-start;border:1px solid #ddd;border-radius:6px;"
+                "padding:6px 8px'>"
+                f"<div><b>{tr(f'face {number}', f'fața {number}')}</b>{picture}</div>"
+                f"{bar_table(names, row_, width=110)}</div>")
+        intro = tr("what the network sees (48x48) and its probabilities:", "ce vede rețeaua (48x48) și probabilitățile ei:")
+        return (f"<div style='margin-bottom:4px'>{intro}</div>"
+                f"<div style='display:flex;flex-flow:row wrap;gap:8px'>{''.join(cards)}</div>")
 
     def upload_bytes(self, data: bytes, name: str = "photo.jpg") -> None:
         """Put ``data`` in the upload control as a browser would (for tests and demos)."""

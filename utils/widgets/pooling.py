@@ -20,9 +20,10 @@ from utils.layers.dropout import check_rate, dropout_mask
 from utils.layers.pooling import average_pool2d, max_pool2d, pooled_size
 from utils.viz import emotion_name
 from utils.widgets.display import png_bytes, to_uint8
+from utils.widgets.layout import bar_table, column, explorer_box, image_view, label_style, rgb, row, show_image, slider_layout, style_sheet
 
-_FIRST_WINDOW = (230, 60, 60)    # RGB: the window that gives output cell (0, 0)
-_SECOND_WINDOW = (255, 190, 40)  # the next window along the row: the gap between them is the stride
+_FIRST_WINDOW = rgb("window")    # RGB: the window that gives output cell (0, 0) (the course's window colour)
+_SECOND_WINDOW = rgb("second")   # the next window along the row: the gap between them is the stride
 
 
 def _as_map(feature_map: np.ndarray, what: str) -> np.ndarray:
@@ -58,34 +59,42 @@ class PoolingExplorer(widgets.VBox):
         self.dense_units = dense_units
         self.low, self.high = float(self.feature_map.min()), float(self.feature_map.max())
         limit = min(8, *self.feature_map.shape)
-        self.window = widgets.IntSlider(value=2, min=1, max=limit, description=tr("window", "fereastră"))
-        self.stride = widgets.IntSlider(value=2, min=1, max=limit, description=tr("stride", "pas"))
+        style = label_style(tr("window", "fereastră"), tr("stride", "pas"), tr("pooling", "pooling"), "padding")
+        self.window = widgets.IntSlider(value=2, min=1, max=limit, description=tr("window", "fereastră"), style=style,
+                                        layout=slider_layout(260))
+        self.stride = widgets.IntSlider(value=2, min=1, max=limit, description=tr("stride", "pas"), style=style,
+                                        layout=slider_layout(260))
+        buttons = {"button_width": "auto", **style}
         self.mode = widgets.ToggleButtons(options=[(tr("max", "maxim"), "max"), (tr("average", "medie"), "average")],
-                                          value="max", description=tr("pooling", "pooling"))
-        self.padding = widgets.ToggleButtons(options=["valid", "same"], value="valid", description="padding")
-        self.input_image = widgets.Image(format="png")
-        self.output_image = widgets.Image(format="png")
-        self.info = widgets.HTML()
+                                          value="max", description=tr("pooling", "pooling"), style=buttons)
+        self.padding = widgets.ToggleButtons(options=["valid", "same"], value="valid", description="padding", style=buttons)
+        self.input_image = image_view("png")
+        self.output_image = image_view("png")
+        self.info = widgets.HTML(layout={"max_width": "100%"})
         self.pooled = np.zeros((0, 0))
         for control in (self.window, self.stride, self.mode, self.padding):
             control.observe(self.update, names="value")
         titles = (widgets.Label(tr("feature map (input)", "hartă de trăsături (intrare)")),
                   widgets.Label(tr("after pooling (output)", "după pooling (ieșire)")))
-        images = widgets.HBox([widgets.VBox([titles[0], self.input_image]), widgets.VBox([titles[1], self.output_image])])
-        super().__init__([widgets.HBox([widgets.VBox([self.window, self.stride]), widgets.VBox([self.mode, self.padding])]),
-                          images, self.info])
+        controls = column([self.window, self.stride, self.mode, self.padding])
+        images = row([column([titles[0], self.input_image]), column([titles[1], self.output_image])])
+        super().__init__([style_sheet(), row([controls, images]), self.info])
+        explorer_box(self)
         self.update()
 
     def _input_picture(self, window: int, stride: int, pad_top: int, pad_left: int, columns: int) -> np.ndarray:
         picture = _gray_rgb(self.feature_map, self.low, self.high, self.side)
         zoom = picture.shape[1] // self.feature_map.shape[1]
-        for column, colour in ((1, _SECOND_WINDOW), (0, _FIRST_WINDOW)):
-            if column >= columns:
+        if pad_top or pad_left:  # 'same': show the padding as a light border, so its windows are drawn whole
+            border = ((pad_top * zoom, pad_top * zoom), (pad_left * zoom, pad_left * zoom), (0, 0))
+            picture = np.pad(picture, border, constant_values=235)
+        for index, colour in ((1, _SECOND_WINDOW), (0, _FIRST_WINDOW)):
+            if index >= columns:
                 continue  # the output has a single column: there is no second window
-            top, left = -pad_top, column * stride - pad_left
+            top, left = 0, index * stride  # in the padded picture
             corner = (left * zoom, top * zoom)
             far = ((left + window) * zoom - 1, (top + window) * zoom - 1)
-            cv2.rectangle(picture, corner, far, colour, 2)
+            cv2.rectangle(picture, corner, far, colour, max(2, zoom // 4))
         return picture
 
     def update(self, change=None) -> None:
@@ -102,18 +111,24 @@ class PoolingExplorer(widgets.VBox):
         if padding == "same":
             pad_top = max((out_h - 1) * stride + window - height, 0) // 2
             pad_left = max((out_w - 1) * stride + window - width, 0) // 2
-        self.input_image.value = png_bytes(self._input_picture(window, stride, pad_top, pad_left, out_w))
-        self.output_image.value = png_bytes(_gray_rgb(self.pooled, self.low, self.high, self.side))
+        picture = self._input_picture(window, stride, pad_top, pad_left, out_w)
+        show_image(self.input_image, png_bytes(picture), picture.shape[:2])
+        pooled_picture = _gray_rgb(self.pooled, self.low, self.high, self.side)
+        show_image(self.output_image, png_bytes(pooled_picture), pooled_picture.shape[:2])
         before, after = height * width, out_h * out_w
         units = self.dense_units
+        if after < before:
+            weights = tr(f"<b>{after * units:,}</b> weights instead of {before * units:,}",
+                         f"<b>{after * units:,}</b> ponderi în loc de {before * units:,}")
+        else:
+            weights = tr(f"<b>{after * units:,}</b> weights, as many as without pooling (this setting does not shrink the map)",
+                         f"<b>{after * units:,}</b> ponderi, tot atâtea ca fără pooling (această setare nu micșorează harta)")
         self.info.value = tr(
             f"input <b>{height}×{width}</b> = {before:,} values → output <b>{out_h}×{out_w}</b> = {after:,} values "
-            f"({100 * after / before:.0f}%). A dense layer of {units} units on this one map would need "
-            f"<b>{after * units:,}</b> weights instead of {before * units:,}. "
+            f"({100 * after / before:.0f}%). A dense layer of {units} units on this one map would need {weights}. "
             f"Range: input [{self.low:.3g}, {self.high:.3g}], output [{self.pooled.min():.3g}, {self.pooled.max():.3g}].",
             f"intrare <b>{height}×{width}</b> = {before:,} valori → ieșire <b>{out_h}×{out_w}</b> = {after:,} valori "
-            f"({100 * after / before:.0f}%). Un strat dens de {units} unități pe această hartă ar avea nevoie de "
-            f"<b>{after * units:,}</b> ponderi în loc de {before * units:,}. "
+            f"({100 * after / before:.0f}%). Un strat dens de {units} unități pe această hartă ar avea nevoie de {weights}. "
             f"Domeniu: intrare [{self.low:.3g}, {self.high:.3g}], ieșire [{self.pooled.min():.3g}, {self.pooled.max():.3g}].",
         )
 
@@ -131,14 +146,15 @@ class DropoutExplorer(widgets.VBox):
         self.side = side
         self.rng = np.random.default_rng(seed)
         self.high = float(self.image.max()) if self.image.max() > 0 else 1.0
-        self.rate = widgets.FloatSlider(value=0.5, min=0.0, max=0.9, step=0.05, description=tr("rate", "rată"))
+        self.rate = widgets.FloatSlider(value=0.5, min=0.0, max=0.9, step=0.05, description=tr("rate", "rată"),
+                                        style=label_style(tr("rate", "rată")), layout=slider_layout(260))
         self.new_mask = widgets.Button(description=tr("new mask", "mască nouă"), icon="random")
         self.ten_masks = widgets.Button(description=tr("+10 masks", "+10 măști"))
         self.reset = widgets.Button(description=tr("reset mean", "resetează media"))
-        self.input_image = widgets.Image(format="png")
-        self.output_image = widgets.Image(format="png")
-        self.mean_image = widgets.Image(format="png")
-        self.info = widgets.HTML()
+        self.input_image = image_view("png")
+        self.output_image = image_view("png")
+        self.mean_image = image_view("png")
+        self.info = widgets.HTML(layout={"max_width": "100%"})
         self.output = self.image.copy()
         self.mask = np.ones(self.image.shape, dtype=bool)  # True: kept by the last mask
         self.draws = 0
@@ -147,11 +163,13 @@ class DropoutExplorer(widgets.VBox):
         self.new_mask.on_click(lambda _: self.draw(1))
         self.ten_masks.on_click(lambda _: self.draw(10))
         self.reset.on_click(self._restart)
-        self.input_image.value = self._png(self.image)
+        self._show(self.input_image, self.image)
         columns = [(tr("input", "intrare"), self.input_image), (tr("output, this mask", "ieșire, masca aceasta"), self.output_image),
                    (tr("mean of all outputs", "media tuturor ieșirilor"), self.mean_image)]
-        pictures = widgets.HBox([widgets.VBox([widgets.Label(title), picture]) for title, picture in columns])
-        super().__init__([widgets.HBox([self.rate, self.new_mask, self.ten_masks, self.reset]), pictures, self.info])
+        pictures = row([column([widgets.Label(title), picture]) for title, picture in columns])
+        super().__init__([style_sheet(), row([self.rate, self.new_mask, self.ten_masks, self.reset], gap="4px 8px"),
+                          pictures, self.info])
+        explorer_box(self)
         self.draw(1)
 
     def _zoom(self) -> int:
@@ -159,6 +177,10 @@ class DropoutExplorer(widgets.VBox):
 
     def _png(self, values: np.ndarray) -> bytes:
         return png_bytes(to_uint8(values, 0.0, self.high), zoom=self._zoom())
+
+    def _show(self, view: widgets.Image, values: np.ndarray) -> None:
+        zoom = self._zoom()
+        show_image(view, self._png(values), (values.shape[0] * zoom, values.shape[1] * zoom))
 
     @property
     def running_mean(self) -> np.ndarray:
@@ -177,8 +199,8 @@ class DropoutExplorer(widgets.VBox):
             self.output = np.where(self.mask, self.image / (1.0 - rate), 0.0)
             self.running_sum += self.output
             self.draws += 1
-        self.output_image.value = self._png(self.output)
-        self.mean_image.value = self._png(self.running_mean)
+        self._show(self.output_image, self.output)
+        self._show(self.mean_image, self.running_mean)
         dropped = 1.0 - float(self.mask.mean())
         error = float(np.abs(self.running_mean - self.image).mean())
         self.info.value = tr(
@@ -207,18 +229,22 @@ class SoftmaxExplorer(widgets.VBox):
             raise ValueError(f"give one logit per class: {len(names)} classes, logits of shape {start.shape}")
         softmax(start)  # NaN/inf logits fail here, with softmax's message
         self.class_names = names
+        style = label_style(*names, tr("temperature", "temperatură"))
         self.sliders = [widgets.FloatSlider(value=float(np.clip(v, -limit, limit)), min=-limit, max=limit, step=0.1,
-                                            description=name, readout_format=".1f") for name, v in zip(names, start)]
+                                            description=name, readout_format=".1f", style=style, layout=slider_layout(300))
+                        for name, v in zip(names, start)]
         self.temperature = widgets.FloatLogSlider(value=1.0, base=10, min=-1, max=1, step=0.05,
-                                                  description=tr("temperature", "temperatură"), readout_format=".2f")
-        self.shift_all = widgets.Button(description=tr("all logits +1", "toți logiții +1"))
-        self.bars = widgets.HTML()
+                                                  description=tr("temperature", "temperatură"), readout_format=".2f",
+                                                  style=style, layout=slider_layout(300))
+        self.shift_all = widgets.Button(description=tr("all logits +1", "toți logiții +1"), layout={"width": "auto"})
+        self.bars = widgets.HTML(layout={"max_width": "100%"})
         self.probabilities = np.zeros(len(names))
         for control in (*self.sliders, self.temperature):
             control.observe(self.update, names="value")
         self.shift_all.on_click(self._shift)
-        controls = widgets.VBox([*self.sliders, self.temperature, self.shift_all])
-        super().__init__([widgets.HBox([controls, self.bars])])
+        controls = column([*self.sliders, self.temperature, self.shift_all])
+        super().__init__([style_sheet(), row([controls, self.bars])])
+        explorer_box(self)
         self.update()
 
     @property
@@ -226,22 +252,27 @@ class SoftmaxExplorer(widgets.VBox):
         return np.array([slider.value for slider in self.sliders])
 
     def _shift(self, _=None) -> None:
-        # Sliders at their maximum cannot move: the probabilities only stay put if all of them do.
-        for slider in self.sliders:
-            slider.value = min(slider.max, slider.value + 1.0)
+        """Add 1 to every logit. A slider near its end gets a range one unit wider first, so no
+        logit is clipped and the probabilities stay exactly the same, as the lesson says."""
+        with self.hold_sync():
+            for slider in self.sliders:
+                if slider.value + 1.0 > slider.max:
+                    slider.max = slider.max + 1.0
+                    slider.min = slider.min + 1.0  # the same width of range, shifted with the logits
+            for slider in self.sliders[:-1]:
+                slider.unobserve(self.update, names="value")
+            try:
+                for slider in self.sliders:
+                    slider.value = round(slider.value + 1.0, 6)
+            finally:
+                for slider in self.sliders[:-1]:
+                    slider.observe(self.update, names="value")
 
     def update(self, change=None) -> None:
         logits = self.logits
         self.probabilities = softmax(logits, temperature=self.temperature.value)
         best = int(self.probabilities.argmax())
-        rows = []
-        for index, (name, z, p) in enumerate(zip(self.class_names, logits, self.probabilities)):
-            colour = "#C44E52" if index == best else "#4C72B0"
-            rows.append(
-                f"<tr><td style='padding-right:6px'>{html.escape(name)}</td>"
-                f"<td style='text-align:right;padding-right:6px;color:#666'>z={z:+.1f}</td>"
-                f"<td style='width:220px'><div style='background:{colour};height:14px;width:{100 * p:.1f}%'></div></td>"
-                f"<td style='text-align:right;padding-left:6px'>{p:.3f}</td></tr>")
+        table = bar_table(self.class_names, self.probabilities, width=200, extra=[f"z={z:+.1f}" for z in logits])
         entropy = float(-(self.probabilities * np.log(np.clip(self.probabilities, 1e-12, 1))).sum())
         summary = tr(
             f"sum = {self.probabilities.sum():.3f} · prediction: <b>{html.escape(self.class_names[best])}</b> "
@@ -251,7 +282,7 @@ class SoftmaxExplorer(widgets.VBox):
             f"({self.probabilities[best]:.1%}) · T = {self.temperature.value:.2f} · entropie {entropy:.2f} "
             f"(max {np.log(len(logits)):.2f})",
         )
-        self.bars.value = f"<table style='font-size:13px'>{''.join(rows)}</table><div>{summary}</div>"
+        self.bars.value = f"{table}<div style='max-width:420px'>{summary}</div>"
 
 
 def pooling_explorer(feature_map: np.ndarray) -> PoolingExplorer:

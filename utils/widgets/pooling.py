@@ -116,6 +116,12 @@ class PoolingExplorer(widgets.VBox):
         pooled_picture = _gray_rgb(self.pooled, self.low, self.high, self.side)
         show_image(self.output_image, png_bytes(pooled_picture), pooled_picture.shape[:2])
         before, after = height * width, out_h * out_w
+        if padding == "same" and not (pad_top or pad_left) and out_h == pooled_size(height, window, stride, "valid") \
+                and out_w == pooled_size(width, window, stride, "valid"):
+            padding_note = tr(" 'same' adds no zeros here: the windows already cover the map exactly, as with 'valid'.",
+                              " 'same' nu adaugă zerouri aici: ferestrele acoperă deja harta exact, ca la 'valid'.")
+        else:
+            padding_note = ""
         units = self.dense_units
         if after < before:
             weights = tr(f"<b>{after * units:,}</b> weights instead of {before * units:,}",
@@ -126,10 +132,12 @@ class PoolingExplorer(widgets.VBox):
         self.info.value = tr(
             f"input <b>{height}×{width}</b> = {before:,} values → output <b>{out_h}×{out_w}</b> = {after:,} values "
             f"({100 * after / before:.0f}%). A dense layer of {units} units on this one map would need {weights}. "
-            f"Range: input [{self.low:.3g}, {self.high:.3g}], output [{self.pooled.min():.3g}, {self.pooled.max():.3g}].",
+            f"Range: input [{self.low:.3g}, {self.high:.3g}], output [{self.pooled.min():.3g}, {self.pooled.max():.3g}]."
+            f"{padding_note}",
             f"intrare <b>{height}×{width}</b> = {before:,} valori → ieșire <b>{out_h}×{out_w}</b> = {after:,} valori "
             f"({100 * after / before:.0f}%). Un strat dens de {units} unități pe această hartă ar avea nevoie de {weights}. "
-            f"Domeniu: intrare [{self.low:.3g}, {self.high:.3g}], ieșire [{self.pooled.min():.3g}, {self.pooled.max():.3g}].",
+            f"Domeniu: intrare [{self.low:.3g}, {self.high:.3g}], ieșire [{self.pooled.min():.3g}, {self.pooled.max():.3g}]."
+            f"{padding_note}",
         )
 
 

@@ -1,0 +1,329 @@
+"""Every explorer in a real browser, checked against the layout standard (utils/widgets/layout.py).
+
+JupyterLab at 1280x800 **with the file browser open** (its default layout) runs the widget
+gallery (tests/widget_gallery.py: every builder of utils.widgets, on the lessons' inputs).
+For every widget, before and after each control change (every dropdown, toggle, slider,
+check box, button and weight box, moved as a user would):
+
+- no horizontal scrollbar inside the widget or its output area, and the widget no wider than its cell;
+- every image shown at its data's aspect ratio (±2%) and loaded (no broken-image icon);
+- no truncated label (``scrollWidth <= clientWidth`` for descriptions, readouts, buttons);
+- the output changed (images, texts, or the number of inputs, e.g. a 5x5 kernel grid);
+- no JavaScript error, no widget error.
+
+The time from the control event to the next repaint of the widget's output is measured in
+the page (a MutationObserver on the outputs, then one animation frame) and recorded, not
+asserted (speed is a benchmark's job): build/widget_repaint_ms.json and the timing report.
+
+The Voila filter lab is checked the same way at 1280x800 and at 390x844 (a phone), in both
+languages (its language switch). Screenshots of every widget go to build/screenshots/ and,
+with UPDATE_SCREENSHOTS=1, to docs/screenshots/ (``UPDATE_SCREENSHOTS=1 ./test.sh -m browser``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import statistics
+import time
+
+import nbformat
+import pytest
+from browser_support import PROJECT_ROOT, jupyter_server, launch_chromium, open_page, playwright_session, wait_until
+from test_lessons_browser import (
+    _CELL_ERRORS,
+    _KERNEL_IDLE,
+    FONT_AWESOME_CDN,
+    RUN_TIMEOUT_MS,
+    UPDATE_TIMEOUT_MS,
+    _lab_settings,
+    page_widget_errors,
+    save_screenshot,
+)
+from widget_gallery import GALLERY, gallery_notebook
+
+pytestmark = pytest.mark.browser
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+APP = PROJECT_ROOT / "apps" / "filter_lab.ipynb"
+REPAINT_FILE = PROJECT_ROOT / "build" / "widget_repaint_ms.json"
+
+
+def _sample_photo():
+    from matplotlib.cbook import get_sample_data
+
+    return get_sample_data("grace_hopper.jpg", asfileobj=False)
+
+
+SAMPLE_PHOTO = _sample_photo()
+
+# --------------------------------------------------------------------------- JavaScript run in the page
+
+#: Everything that breaks the layout standard inside ``root`` (a CSS selector), as readable strings.
+LAYOUT_PROBLEMS = r"""(root) => {
+    const node = document.querySelector(root);
+    if (!node) return ['widget not found: ' + root];
+    const problems = [];
+    const name = el => (el.className && typeof el.className === 'string' ? el.className.split(' ').slice(0, 3).join('.') : el.tagName)
+                       + (el.innerText ? ' "' + el.innerText.slice(0, 30).replace(/\n/g, ' ') + '"' : '');
+    const visible = el => el.offsetParent !== null && el.getClientRects().length > 0;
+    const widget = node.querySelector('.jupyter-widgets');
+    if (widget && widget.getBoundingClientRect().right > node.getBoundingClientRect().right + 1)
+        problems.push(`widget wider than its output area: ${Math.round(widget.getBoundingClientRect().width)} px`);
+    for (const el of [node, ...node.querySelectorAll('*')]) {
+        if (!visible(el)) continue;
+        const style = getComputedStyle(el);
+        if (['auto', 'scroll'].includes(style.overflowX) && el.scrollWidth > el.clientWidth + 1)
+            problems.push(`horizontal scrollbar in ${name(el)} (${el.scrollWidth} > ${el.clientWidth})`);
+    }
+    for (const img of node.querySelectorAll('img')) {
+        if (!visible(img)) continue;
+        if (!img.complete || img.naturalWidth === 0) { problems.push(`broken image ${img.alt || img.src.slice(0, 40)}`); continue; }
+        const shown = img.clientWidth / img.clientHeight, data = img.naturalWidth / img.naturalHeight;
+        if (Math.abs(shown / data - 1) > 0.02)
+            problems.push(`image ${img.naturalWidth}x${img.naturalHeight} shown at ${img.clientWidth}x${img.clientHeight}`);
+    }
+    const labels = node.querySelectorAll('.widget-label, .widget-label-basic, .widget-readout, .widget-toggle-button, ' +
+                                         '.widget-button, .widget-inline-hbox > label');
+    for (const el of labels) {
+        if (visible(el) && el.scrollWidth > el.clientWidth + 1) problems.push(`truncated label "${el.innerText}"`);
+    }
+    return problems;
+}"""
+
+#: What the widget shows: image URLs, output texts and the number of inputs (not the controls' own state).
+RENDERED = """(root) => {
+    const node = document.querySelector(root);
+    if (!node) return null;
+    const images = [...node.querySelectorAll('img')].filter(i => i.offsetParent !== null).map(i => i.src.slice(-64));
+    const texts = [...node.querySelectorAll('.widget-html-content')]
+        .filter(el => !el.closest('.widget-dropdown, .widget-toggle-buttons, .widget-slider, .widget-checkbox'))
+        .map(el => el.innerText);
+    return JSON.stringify({images, texts, inputs: node.querySelectorAll('input').length});
+}"""
+
+#: Start measuring: the first control event in ``root`` sets t0, the first repaint of an output after it t1.
+WATCH = """(root) => {
+    const node = document.querySelector(root);
+    const state = window.__repaint = {t0: null, t1: null};
+    const start = () => { if (state.t0 === null) state.t0 = performance.now(); };
+    for (const kind of ['pointerdown', 'keydown', 'change', 'input'])
+        node.addEventListener(kind, start, {capture: true, once: true});
+    const observer = new MutationObserver(records => {
+        if (state.t0 === null || state.t1 !== null) return;
+        const output = records.some(r => (r.target.tagName === 'IMG' && r.attributeName === 'src') ||
+            (r.target.closest && r.target.closest('.widget-html-content') && !r.target.closest('.widget-slider, .widget-toggle-buttons')) ||
+            (r.target.parentElement && r.target.parentElement.closest('.widget-html-content')));
+        if (output) requestAnimationFrame(() => { if (state.t1 === null) state.t1 = performance.now(); observer.disconnect(); });
+    });
+    observer.observe(node, {subtree: true, childList: true, attributes: true, attributeFilter: ['src'], characterData: true});
+    return true;
+}"""
+
+
+def controls(page, root: str) -> list[tuple[str, object]]:
+    """Every control of the widget, with its kind."""
+    found = []
+    for kind, selector in (("dropdown", ".widget-dropdown select"), ("toggle buttons", ".widget-toggle-buttons"),
+                           ("slider", ".widget-slider .noUi-handle, .widget-hslider .noUi-handle"),
+                           ("checkbox", ".widget-checkbox input[type=checkbox]"),
+                           ("button", "button.widget-button:not(.widget-toggle-button)"),
+                           ("number", ".widget-text input[type=number]"), ("upload", ".widget-upload input[type=file]")):
+        locator = page.locator(", ".join(f"{root} {part.strip()}" for part in selector.split(",")))
+        found += [(kind, locator.nth(i)) for i in range(locator.count())]
+    return found
+
+
+def move(kind: str, control) -> str:
+    """Change ``control`` as a user would (a slider at its end moves back); return what was done."""
+    control.scroll_into_view_if_needed()
+    if kind == "dropdown":
+        values = control.evaluate("s => [...s.options].map(o => o.value)")
+        current = control.input_value()
+        target = next((v for v in values if v != current), None)
+        if target is None:
+            return ""
+        control.select_option(target)
+        return f"dropdown -> {control.evaluate('s => s.options[s.selectedIndex].text')!r}"
+    if kind == "toggle buttons":
+        button = control.locator("button:not(.mod-active)").first
+        label = button.inner_text()
+        button.click()
+        return f"toggle {label!r}"
+    if kind == "slider":
+        at_end = control.evaluate("h => Number(h.getAttribute('aria-valuenow')) >= Number(h.getAttribute('aria-valuemax'))")
+        label = control.evaluate("h => { const s = h.closest('.widget-slider, .widget-hslider');"
+                                 " const l = s && s.querySelector('.widget-label'); return l ? l.innerText : ''; }")
+        control.focus()
+        key = "ArrowLeft" if at_end else "ArrowRight"
+        for _ in range(3):
+            control.press(key)
+        return f"slider {label!r} {key}"
+    if kind == "upload":
+        control.set_input_files(str(SAMPLE_PHOTO))
+        return "upload grace_hopper.jpg"
+    if kind == "number":
+        control.fill("2.5")
+        control.press("Enter")
+        return "weight := 2.5"
+    control.click()
+    return f"{kind} {control.inner_text()!r}" if kind == "button" else "checkbox"
+
+
+def check_widget(page, root: str, name: str) -> dict:
+    """Layout before and after every control change.
+
+    Returns ``{'moves': [...], 'repaint_ms': [...], 'failures': [...]}``: every broken rule is
+    collected (not only the first), so one run shows all that is wrong with a widget.
+    """
+    failures = [f"{name} as first shown: {problem}" for problem in page.evaluate(LAYOUT_PROBLEMS, root)]
+    moves, repaints = [], []
+    for kind, control in controls(page, root):
+        if kind != "upload" and not control.is_visible():  # a file input is hidden behind its button
+            continue
+        before = page.evaluate(RENDERED, root)
+        page.evaluate(WATCH, root)
+        done = move(kind, control)
+        if not done:
+            continue
+        deadline = time.monotonic() + UPDATE_TIMEOUT_MS / 1000
+        after = before
+        while after == before and time.monotonic() < deadline:
+            page.wait_for_timeout(50)
+            after = page.evaluate(RENDERED, root)
+        if after == before:
+            failures.append(f"{name}: the output did not change after {done}")
+        page.wait_for_timeout(150)  # let the images of the new output load before measuring them
+        timing = page.evaluate("() => window.__repaint")
+        if timing["t0"] is not None and timing["t1"] is not None:
+            repaints.append(round(timing["t1"] - timing["t0"], 1))
+        failures += [f"{name} after {done}: {problem}" for problem in page.evaluate(LAYOUT_PROBLEMS, root)]
+        failures += [f"{name} after {done}: {error}" for error in page_widget_errors(page, root)]
+        moves.append(done)
+    if not moves:
+        failures.append(f"{name}: no control was found to move")
+    return {"moves": moves, "repaint_ms": repaints, "failures": failures}
+
+
+# --------------------------------------------------------------------------- JupyterLab
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    with playwright_session() as playwright:
+        browser = launch_chromium(playwright)
+        yield browser
+        browser.close()
+
+
+def _run_gallery(chromium, tmp_path, language: str, record_timing) -> dict:
+    home = tmp_path / "jupyterlab"
+    course = home / "course"
+    course.mkdir(parents=True)
+    nbformat.write(gallery_notebook(language), course / "gallery.ipynb")
+    _lab_settings(home)
+    results = {}
+    with jupyter_server("lab", home, root_dir=course) as (base, token):
+        context, page, problems = open_page(chromium, f"{base}/lab/tree/gallery.ipynb?reset&token={token}", viewport=DESKTOP)
+        try:
+            wait_until(page, _KERNEL_IDLE, RUN_TIMEOUT_MS)
+            # JupyterLab's default layout has the file browser open; make sure it is (the narrow case).
+            page.evaluate("() => { const shell = window.jupyterapp.shell; if (shell.leftCollapsed) shell.expandLeft(); }")
+            page.wait_for_timeout(300)
+            assert page.evaluate("() => !window.jupyterapp.shell.leftCollapsed"), "the file browser must be open"
+            page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            count = len(GALLERY) + 1
+            wait_until(page, """(count) => { const panel = window.jupyterapp.shell.currentWidget;
+                const cells = panel.content.widgets.filter(c => c.model.type === 'code');
+                return cells.length === count && panel.sessionContext.session.kernel.status === 'idle' &&
+                       cells.every(c => c.model.executionCount !== null); }""", RUN_TIMEOUT_MS, count)
+            assert page.evaluate(_CELL_ERRORS, count) == [], "a gallery cell raised"
+            for index, name in enumerate(GALLERY, start=1):
+                page.evaluate("""([index, name]) => { const cell = window.jupyterapp.shell.currentWidget.content.widgets[index];
+                    cell.node.setAttribute('data-gallery', name); cell.node.scrollIntoView({block: 'start'}); }""", [index, name])
+                root = f"[data-gallery='{name}'] .jp-Cell-outputArea"
+                wait_until(page, """(root) => { const n = document.querySelector(root);
+                    return !!n && !!n.querySelector('.jupyter-widgets') &&
+                           [...n.querySelectorAll('img')].every(i => i.offsetParent === null || (i.complete && i.naturalWidth > 0)); }""",
+                           UPDATE_TIMEOUT_MS, root)
+                page.wait_for_timeout(200)
+                assert page_widget_errors(page, root) == [], name
+                save_screenshot(page.locator(root), f"widget_{name}" + ("" if language == "en" else f"_{language}"))
+                results[name] = check_widget(page, root, name)
+            assert problems == [], f"JavaScript errors in the page: {problems}"
+        finally:
+            context.close()
+    for name, result in results.items():
+        if result["repaint_ms"]:
+            record_timing(f"browser repaint {name} ({language}), median of {len(result['repaint_ms'])} moves",
+                          statistics.median(result["repaint_ms"]) / 1000)
+    return results
+
+
+@pytest.mark.parametrize("language", ["en", "ro"])
+def test_every_widget_keeps_the_layout_standard_in_jupyterlab(chromium, tmp_path, language, record_timing):
+    results = _run_gallery(chromium, tmp_path, language, record_timing)
+    assert set(results) == set(GALLERY)
+    failures = [failure for result in results.values() for failure in result["failures"]]
+    assert failures == [], "\n".join(failures)
+    REPAINT_FILE.parent.mkdir(parents=True, exist_ok=True)
+    recorded = json.loads(REPAINT_FILE.read_text()) if REPAINT_FILE.exists() else {}
+    recorded[language] = {name: r["repaint_ms"] for name, r in results.items()}
+    REPAINT_FILE.write_text(json.dumps(recorded, indent=1) + "\n")
+
+
+def test_the_gallery_has_every_widget_builder():
+    """A new explorer must be added to tests/widget_gallery.py, so the layout test covers it."""
+    import inspect
+
+    import utils.widgets.convolution
+    import utils.widgets.descent
+    import utils.widgets.images
+    import utils.widgets.model
+    import utils.widgets.pooling
+
+    builders = {name for module in (utils.widgets.convolution, utils.widgets.descent, utils.widgets.images,
+                                    utils.widgets.model, utils.widgets.pooling)
+                for name, function in inspect.getmembers(module, inspect.isfunction)
+                if function.__module__ == module.__name__ and not name.startswith("_") and name != "jpeg_bytes"}
+    assert builders == set(GALLERY)
+
+
+# --------------------------------------------------------------------------- Voila filter lab
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_filter_lab_keeps_the_layout_standard_in_voila(chromium, tmp_path, viewport, record_timing):
+    """The app a student is sent a link to: both languages, no server paths or commands, no scrollbars."""
+    app_dir = tmp_path / "apps"
+    shutil.copytree(APP.parent, app_dir)
+    with jupyter_server("voila", tmp_path, APP.name, root_dir=app_dir) as (base, _):
+        for language, title in (("en", "Filter lab"), ("ro", "Laboratorul de filtre")):
+            context, page, problems = open_page(chromium, f"{base}/?lang={language}", viewport=viewport, routes=FONT_AWESOME_CDN)
+            try:
+                wait_until(page, "() => document.querySelectorAll('.course-widget').length >= 3", RUN_TIMEOUT_MS)
+                page.wait_for_timeout(500)
+                body = page.inner_text("body")
+                assert title in body
+                assert not re.search(r"/work/|\.venv|python -m|\.keras|\.py\b|Traceback", body), "server detail shown to users"
+                width = page.evaluate("() => document.documentElement.scrollWidth")
+                assert width <= viewport["width"], f"the page scrolls sideways: {width} px"
+                page.evaluate("""() => document.querySelectorAll('.course-widget').forEach((n, i) =>
+                                      n.setAttribute('data-app-widget', String(i)))""")
+                count = page.evaluate("() => document.querySelectorAll('[data-app-widget]').length")
+                for index in range(count):
+                    root = f"[data-app-widget='{index}']"
+                    assert page.evaluate(LAYOUT_PROBLEMS, root) == [], f"{language} widget {index}"
+                kind = "phone" if viewport is PHONE else "desktop"
+                page.screenshot(path=str(PROJECT_ROOT / "build" / "screenshots" / f"filter_lab_{kind}_{language}.png"))
+                save_screenshot(page.locator("body"), f"filter_lab_{kind}_{language}")
+                if language == "en":
+                    # The language switch re-labels everything in place.
+                    page.locator(".widget-toggle-buttons button", has_text="Română").first.click()
+                    wait_until(page, "() => document.body.innerText.includes('Exploratorul de nuclee')", UPDATE_TIMEOUT_MS)
+                    assert "imagine" in page.inner_text("body")
+                assert problems == [], f"JavaScript errors: {problems}"
+            finally:
+                context.close()

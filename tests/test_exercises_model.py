@@ -5,8 +5,7 @@ import keras
 import numpy as np
 import pytest
 
-from utils.model_exercises import (check_accuracy_confusion, check_block_parameters, check_conv_block,
-                                   check_most_confused_pair)
+from utils.model_exercises import check_accuracy_confusion, check_block_parameters, check_conv_block, check_most_confused_pair
 
 # --------------------------------------------------------------------------- exercise 6
 

@@ -191,8 +191,11 @@ def make_datasets(
     The training pipeline shuffles every epoch and augments batch by batch; one-hot
     labels are needed by the label-smoothed loss. Per-image weights (from
     :func:`class_weights`) go in the data rather than ``fit(class_weight=...)`` so that
-    validation stays unweighted. Keras weighs the training accuracy it reports with them
-    too, so with class weights the training and validation accuracies differ in kind.
+    validation stays unweighted. Keras applies these weights to the *loss* only (and to
+    ``weighted_metrics=``, which :func:`compile_model` does not use): the training accuracy
+    it reports stays a plain share of correct answers. Training and validation numbers
+    still differ in kind, because the training ones are batch averages over an epoch while
+    the weights change, with dropout and augmentation active, and with a weighted loss.
     """
     import tensorflow as tf
 

@@ -50,6 +50,10 @@ def dropout(inputs, rate: float, rng=None, training: bool = True, *, mask=None, 
     ``mask`` (boolean, True = keep) uses a given mask instead of drawing one;
     ``return_mask=True`` returns ``(output, mask)``, the mask the backward pass reuses
     (all True when nothing is dropped).
+
+    Raises ``ValueError`` for a rate outside [0, 1) (a rate of 1 would drop everything and
+    divide by 0), an ``rng`` that is not a Generator, a seed or None, non-numeric inputs, or a
+    mask of the wrong shape or dtype.
     """
     rate = check_rate(rate)
     array = np.asarray(inputs)

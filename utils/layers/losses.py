@@ -95,6 +95,8 @@ def sparse_categorical_crossentropy(labels, predictions, from_logits: bool = Fal
     """Per-image cross-entropy with integer labels, like ``keras.losses.sparse_categorical_crossentropy``.
 
     ``labels`` ``(N,)`` class indices, ``predictions`` ``(N, classes)``; returns ``(N,)``: ``-log p[label]``.
+    Raises ``ValueError`` for a label outside ``0 .. classes - 1``, fractional or non-integer
+    labels, labels that do not match the predictions' shape, or NaN / infinite predictions.
     """
     p = _probabilities(predictions, "the logits" if from_logits else "the predicted probabilities")
     y = np.asarray(labels)

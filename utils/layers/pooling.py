@@ -103,6 +103,10 @@ def max_pool2d(inputs, pool_size=2, strides=None, padding: str = "valid") -> np.
 
     ``strides`` defaults to ``pool_size`` (windows side by side, no overlap). A 2x2 window
     with stride 2 halves height and width, so keeps a quarter of the values.
+
+    Raises ``ValueError`` (with a message saying what to change) for a window larger than
+    the map with ``"valid"`` padding, a non-positive window or stride, an unknown padding,
+    or inputs that are not a 2D map or an ``(H, W, C)`` / ``(N, H, W, C)`` array.
     """
     return _pool(inputs, pool_size, strides, padding, "max", "max_pool2d")
 

@@ -1,0 +1,248 @@
+"""Lesson 04's exercises 6-9 (the model and its evaluation): the checks their test cells run.
+
+Same rules as :mod:`utils.layers.exercises` (exercises 1-5): every answer that meets the
+statement passes, whatever its form (a list or an array, Python or numpy integers, any
+layer that computes the same function), and the classic wrong answers fail with a message
+that names them. ``hidden=True`` adds the cases a hidden test block keeps for autograding.
+
+:func:`check_conv_block` checks *behaviour*, not class names: the student's block is run
+on random inputs with random weights (copied into a reference block built from the
+library's own layers) and must give the same outputs. ``keras.layers.ReLU()``,
+``keras.layers.Activation("relu")`` and ``keras.layers.Activation(keras.activations.relu)``
+are therefore equally right, while a ReLU *before* batch normalisation (for example
+``Conv2D(..., activation="relu")``) computes something else and fails.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+
+import numpy as np
+
+from utils.metrics import accuracy, confusion_matrix
+from utils.models import Architecture, batchnorm_params, conv_params, parameter_table
+
+
+def _integer(value, what: str) -> int:
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise AssertionError(f"{what}: return a whole number (int), got {type(value).__name__} {value!r}") from None
+
+
+# --------------------------------------------------------------------------- exercise 6
+
+
+def block_parameters_reference(channels_in: int, filters: int, kernel_size: int = 3, convs: int = 2,
+                               batch_norm: bool = True) -> int:
+    """Reference: ``convs`` convolutions with biases (the first reads ``channels_in``), each with its batch norm."""
+    total, channels = 0, channels_in
+    for _ in range(convs):
+        total += conv_params(kernel_size, channels, filters) + (batchnorm_params(filters) if batch_norm else 0)
+        channels = filters
+    return total
+
+
+def check_block_parameters(student: Callable, hidden: bool = False) -> None:
+    """``student(channels_in, filters, kernel_size=3, convs=2, batch_norm=True)``: the parameters of one block."""
+    cases = [((1, 16), {}), ((16, 32), {}), ((1, 16), {"batch_norm": False})]
+    if hidden:
+        cases += [((3, 10), {"kernel_size": 5, "convs": 1}), ((8, 8), {"convs": 3, "batch_norm": False})]
+    for args, kwargs in cases:
+        expected = block_parameters_reference(*args, **kwargs)
+        call = f"block_parameters{args}" + (f" with {kwargs}" if kwargs else "")
+        got = _integer(student(*args, **kwargs), call)
+        if got != expected:
+            with_bn, convs = kwargs.get("batch_norm", True), kwargs.get("convs", 2)
+            if with_bn and got == expected - convs * batchnorm_params(args[1]) // 2:
+                raise AssertionError(f"{call}: {got:,} counts only the trainable half of batch norm (4C per layer, not 2C)")
+            if convs > 1 and got == convs * conv_params(kwargs.get("kernel_size", 3), args[0], args[1]) + (
+                    convs * batchnorm_params(args[1]) if with_bn else 0):
+                raise AssertionError(f"{call}: {got:,}: only the first convolution reads channels_in; the others read `filters`")
+            raise AssertionError(f"{call}: expected {expected:,}, got {got:,}")
+    if not hidden:
+        return
+    for arch in (Architecture(filters=(4, 8), block_dropout=(0.1, 0.2), dense_units=8),
+                 Architecture(filters=(6, 12, 24), block_dropout=(0, 0, 0), convs_per_block=3, kernel_size=5),
+                 Architecture(filters=(5,), block_dropout=(0.3,), convs_per_block=1, batch_norm=False)):
+        table, channels = parameter_table(arch), 1
+        for number, filters in enumerate(arch.filters, start=1):
+            expected = sum(r.parameters for r in table if r.layer.startswith(f"block{number}_"))
+            got = _integer(student(channels, filters, arch.kernel_size, arch.convs_per_block, arch.batch_norm),
+                           f"block {number} of {arch.filters}")
+            assert got == expected, f"block {number} of filters {arch.filters}: expected {expected:,}, got {got:,}"
+            channels = filters
+
+
+# --------------------------------------------------------------------------- exercise 7
+
+
+def _reference_block(x, filters: int, dropout: float):
+    import keras
+
+    for _ in range(2):
+        x = keras.layers.Conv2D(filters, 3, padding="same")(x)
+        x = keras.layers.BatchNormalization()(x)
+        x = keras.layers.ReLU()(x)
+    x = keras.layers.MaxPooling2D(2)(x)
+    if dropout > 0:
+        x = keras.layers.Dropout(dropout)(x)
+    return x
+
+
+def _weighted_layers(model) -> list:
+    return [layer for layer in model.layers if layer.get_weights()]
+
+
+def _check_block(student: Callable, input_shape: tuple, filters: int, dropout: float, seed: int) -> None:
+    import keras
+
+    what = f"conv_block(keras.Input({input_shape}), {filters}, {dropout})"
+    student_input = keras.Input(input_shape)
+    try:
+        student_model = keras.Model(student_input, student(student_input, filters, dropout))
+    except Exception as error:     # the student's code may fail in any way; say where
+        raise AssertionError(f"{what} could not be built into a model: {type(error).__name__}: {error}") from None
+    reference_input = keras.Input(input_shape)
+    reference = keras.Model(reference_input, _reference_block(reference_input, filters, dropout))
+    expected_shape = tuple(reference.output.shape[1:])
+    got_shape = tuple(student_model.output.shape[1:])
+    assert got_shape == expected_shape, (
+        f"{what}: output shape {got_shape}, expected {expected_shape} ('same' padding keeps the size, 2x2 pooling halves it)")
+    assert student_model.count_params() == reference.count_params(), (
+        f"{what}: {student_model.count_params():,} parameters, expected {reference.count_params():,} "
+        "(two 3x3 convolutions with biases, each followed by batch normalisation)")
+    convs = [layer for layer in student_model.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert len(convs) == 2 and all(tuple(c.kernel_size) == (3, 3) and tuple(c.strides) == (1, 1) for c in convs), (
+        f"{what}: two Conv2D layers with 3x3 kernels and stride 1")
+    rates = [float(layer.rate) for layer in student_model.layers if isinstance(layer, keras.layers.Dropout)]
+    if dropout > 0:
+        assert [r for r in rates if r > 0] == [dropout], f"{what}: one Dropout({dropout}) at the end of the block, got rates {rates}"
+    else:
+        assert not any(r > 0 for r in rates), f"{what}: dropout 0 means no dropout, got rates {rates}"
+    pools = [layer for layer in student_model.layers if isinstance(layer, keras.layers.MaxPooling2D)]
+    assert len(pools) == 1, f"{what}: one MaxPooling2D(2), got {len(pools)}"
+
+    # behaviour: the reference's weights (random, with non-trivial batch-norm statistics) copied into the student's layers
+    rng = np.random.default_rng(seed)
+    ours, theirs = _weighted_layers(reference), _weighted_layers(student_model)
+    assert [type(layer).__name__ for layer in theirs] == [type(layer).__name__ for layer in ours], (
+        f"{what}: the layers with weights should be Conv2D, BatchNormalization, Conv2D, BatchNormalization in this order, "
+        f"got {[type(layer).__name__ for layer in theirs]}")
+    for layer in ours:
+        weights = [rng.normal(scale=0.3, size=w.shape).astype("float32") for w in layer.get_weights()]
+        if isinstance(layer, keras.layers.BatchNormalization):
+            weights[-1] = np.abs(weights[-1]) + 0.5       # a moving variance is positive
+        layer.set_weights(weights)
+    for mine, yours in zip(ours, theirs):
+        yours.set_weights(mine.get_weights())
+    inputs = rng.normal(size=(3, *input_shape)).astype("float32")
+    expected = np.asarray(reference(inputs, training=False))
+    got = np.asarray(student_model(inputs, training=False))
+    if not np.allclose(got, expected, atol=1e-4, rtol=1e-4):
+        raise AssertionError(
+            f"{what}: with the same weights, the block computes other values than "
+            "conv -> batch norm -> ReLU -> conv -> batch norm -> ReLU -> max pool (is the ReLU after the batch normalisation, "
+            "and the convolutions without an activation of their own?)")
+
+
+def check_conv_block(student: Callable, hidden: bool = False) -> None:
+    """``student(x, filters, dropout)``: one block of the course's model, checked by behaviour."""
+    _check_block(student, (48, 48, 1), 16, 0.1, seed=0)
+    if hidden:
+        _check_block(student, (7, 9, 3), 5, 0.0, seed=2)     # no dropout; odd sizes: pooling drops the last row / column
+
+
+# --------------------------------------------------------------------------- exercise 8
+
+
+def check_accuracy_confusion(my_accuracy: Callable, my_confusion_matrix: Callable, hidden: bool = False,
+                             labels=None, predictions=None) -> None:
+    """``my_accuracy(y_true, y_pred)`` (a float) and ``my_confusion_matrix(y_true, y_pred, num_classes)`` (counts [t, p]).
+
+    ``labels`` and ``predictions`` (for example a lesson's test-set evaluation) are checked too when given.
+    """
+    def matrix(t, p, k):
+        result = np.asarray(my_confusion_matrix(t, p, k))
+        assert result.shape == (k, k), f"the confusion matrix of {k} classes has shape ({k}, {k}), got {result.shape}"
+        assert np.issubdtype(result.dtype, np.integer) or np.array_equal(result, np.round(result)), \
+            "a confusion matrix holds counts (whole numbers)"
+        return result
+
+    t, p = np.array([0, 0, 1, 2, 2, 2]), np.array([0, 1, 1, 2, 0, 2])
+    got = my_accuracy(t, p)
+    assert isinstance(got, float), f"my_accuracy: return a Python float (float(...)), got {type(got).__name__}"
+    assert np.isclose(got, 4 / 6), f"my_accuracy: 4 of the 6 predictions are right, got {got}"
+    small = matrix(t, p, 3)
+    if np.array_equal(small.T, [[1, 1, 0], [0, 1, 0], [1, 0, 2]]):
+        raise AssertionError("the confusion matrix is transposed: the row is the true class, the column the prediction")
+    assert np.array_equal(small, [[1, 1, 0], [0, 1, 0], [1, 0, 2]]), f"the 3-class example, got\n{small}"
+    if not hidden:
+        return
+    rng = np.random.default_rng(4)
+    for size in (1, 50, 3000):
+        t, p = rng.integers(0, 7, size), rng.integers(0, 7, size)
+        assert np.isclose(my_accuracy(t, p), accuracy(t, p)), f"my_accuracy on {size} random pairs"
+        got = matrix(t, p, 7)
+        assert np.array_equal(got, confusion_matrix(t, p, 7)), f"the confusion matrix of {size} random pairs"
+    assert np.array_equal(matrix(np.array([3, 3]), np.array([3, 3]), 7), np.diag([0, 0, 0, 2, 0, 0, 0])), \
+        "repeated pairs all count"
+    assert matrix(np.array([0]), np.array([0]), 5).sum() == 1, "classes never seen still get a row and a column"
+    if labels is not None and predictions is not None:
+        labels, predictions = np.asarray(labels), np.asarray(predictions)
+        assert np.array_equal(matrix(labels, predictions, 7), confusion_matrix(labels, predictions, 7)), \
+            "the confusion matrix of the lesson's test set"
+        assert np.isclose(my_accuracy(labels, predictions), accuracy(labels, predictions)), "the accuracy on the lesson's test set"
+
+
+# --------------------------------------------------------------------------- exercise 9
+
+
+def most_confused_pair_reference(matrix, normalize: bool = False) -> tuple[int, int]:
+    """Reference: ``(true, predicted)`` of the largest off-diagonal entry, the first in reading order on ties."""
+    values = np.asarray(matrix, dtype=np.float64).copy()
+    if normalize:
+        sums = values.sum(axis=1, keepdims=True)
+        values = np.divide(values, sums, out=np.zeros_like(values), where=sums > 0)
+    np.fill_diagonal(values, -np.inf)
+    t, p = np.unravel_index(np.argmax(values), values.shape)
+    return int(t), int(p)
+
+
+def check_most_confused_pair(student: Callable, hidden: bool = False, matrix=None) -> None:
+    """``student(matrix, normalize=False)``: ``(true, predicted)`` of the largest off-diagonal entry (ties: reading order)."""
+    def pair(m, normalize=False):
+        result = student(np.asarray(m), normalize=normalize)
+        assert isinstance(result, (tuple, list)) and len(result) == 2, \
+            f"return a pair (true, predicted), got {type(result).__name__} {result!r}"
+        return tuple(_integer(v, "each class of the pair") for v in result)
+
+    example = np.array([[50, 2, 9], [1, 3, 2], [4, 0, 80]])
+    got = pair(example)
+    if got == (2, 2) or got[0] == got[1]:
+        raise AssertionError("the pair must be two different classes: leave the diagonal (the right answers) out")
+    assert got == (0, 2), f"9 images of class 0 went to class 2: expected (0, 2), got {got}"
+    got = pair(example, normalize=True)
+    assert got == (1, 2), f"with normalize=True, 2 of the 6 images of class 1 is the largest share: expected (1, 2), got {got}"
+    if not hidden:
+        return
+    assert pair(np.diag([100, 100, 100])) == (0, 1), "all off-diagonal cells are 0: the first off-diagonal cell, (0, 1)"
+    assert pair(np.array([[0, 5], [5, 0]])) == (0, 1), "ties: the first in reading order, (0, 1)"
+    assert pair(np.array([[1000, 0, 0], [0, 0, 0], [0, 3, 1]]), normalize=True) == (2, 1), \
+        "with normalize=True, an empty row stays 0 (no division by zero)"
+    rng = np.random.default_rng(11)
+    for _ in range(20):
+        m = rng.integers(0, 50, size=(7, 7))
+        for normalize in (False, True):
+            expected = most_confused_pair_reference(m, normalize)
+            got = pair(m, normalize)
+            assert got == expected, f"a random 7x7 matrix (normalize={normalize}): expected {expected}, got {got}"
+    if matrix is not None:
+        for normalize in (False, True):
+            assert pair(matrix, normalize) == most_confused_pair_reference(matrix, normalize), \
+                f"the lesson's confusion matrix (normalize={normalize})"
+
+
+__all__ = ["block_parameters_reference", "check_accuracy_confusion", "check_block_parameters", "check_conv_block",
+           "check_most_confused_pair", "most_confused_pair_reference"]

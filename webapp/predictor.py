@@ -49,7 +49,7 @@ class EmotionPredictor:
         return self.pipeline.probabilities(faces)
 
     def predict(self, image: np.ndarray) -> list[FacePrediction]:
-        """Every face in a BGR uint8 image with its probabilities, left to right.
+        """Every face in a BGR uint8 image with its probabilities, in reading order (top to bottom, left to right).
 
         Raises :class:`utils.images.NoFaceFoundError` when there is none.
         """

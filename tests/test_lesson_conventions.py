@@ -102,3 +102,19 @@ def test_lesson_05_speaks_of_limits_and_ethics_before_the_first_upload():
         text = cells[ethics[0]].source
         for must in ("2024/1689", "5(1)(f)" if lang == "en" else "alineatul (1) litera (f)", "Barrett", "FER+"):
             assert must in text, f"{path.name}: the {lang} ethics section names {must}"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
+def test_questions_have_answers_and_the_lesson_has_references(path):
+    """Check-your-understanding answers in collapsible cells and a reading list, in both languages."""
+    cells = read(path).cells
+    for language, questions, references in (("en", "## Check your understanding", "## References"),
+                                            ("ro", "## Verificați-vă înțelegerea", "## Bibliografie")):
+        theory = [c.source for c in cells if c.cell_type == "markdown" and lang_of(c) == language]
+        start = next(i for i, s in enumerate(theory) if s.startswith(questions))
+        asked = len(re.findall(r"^\d+\.", theory[start], re.M))
+        after = "\n".join(theory[start + 1:])
+        assert "<details>" in after and "</details>" in after, f"{path.name} ({language}): no collapsible answers"
+        summaries = after.count("<summary>")
+        assert summaries == 1 or summaries >= asked, f"{path.name} ({language}): {asked} questions, {summaries} answers"
+        assert any(s.startswith(references) for s in theory[start + 1:]), f"{path.name} ({language}): no references"

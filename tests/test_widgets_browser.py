@@ -130,10 +130,25 @@ def controls(page, root: str) -> list[tuple[str, object]]:
                            ("slider", ".widget-slider .noUi-handle, .widget-hslider .noUi-handle"),
                            ("checkbox", ".widget-checkbox input[type=checkbox]"),
                            ("button", "button.widget-button:not(.widget-toggle-button)"),
-                           ("number", ".widget-text input[type=number]"), ("upload", ".widget-upload input[type=file]")):
+                           ("number", ".widget-text input[type=number]"), ("upload", "button.widget-upload")):
         locator = page.locator(", ".join(f"{root} {part.strip()}" for part in selector.split(",")))
         found += [(kind, locator.nth(i)) for i in range(locator.count())]
     return found
+
+
+def click_track(handle, fraction: float) -> None:
+    """Click a slider's track at ``fraction`` of its length (0 = minimum)."""
+    track = handle.locator("xpath=ancestor::*[contains(@class, 'noUi-target')][1]")
+    # In the middle of the screen: near its edges JupyterLab's status bar or toolbar can take the click.
+    track.evaluate("t => t.scrollIntoView({block: 'center'})")
+    box = track.bounding_box()
+    offset = min(max(fraction * box["width"], 1.5), box["width"] - 1.5)  # on the track, not on its border
+    handle.page.mouse.click(box["x"] + offset, box["y"] + box["height"] / 2)
+
+
+def slider_fraction(handle) -> float:
+    return handle.evaluate("""h => { const [v, lo, hi] = ['aria-valuenow', 'aria-valuemin', 'aria-valuemax']
+        .map(a => Number(h.getAttribute(a))); return hi > lo ? (v - lo) / (hi - lo) : 0; }""")
 
 
 def move(kind: str, control) -> str:
@@ -153,16 +168,17 @@ def move(kind: str, control) -> str:
         button.click()
         return f"toggle {label!r}"
     if kind == "slider":
-        at_end = control.evaluate("h => Number(h.getAttribute('aria-valuenow')) >= Number(h.getAttribute('aria-valuemax'))")
-        label = control.evaluate("h => { const s = h.closest('.widget-slider, .widget-hslider');"
-                                 " const l = s && s.querySelector('.widget-label'); return l ? l.innerText : ''; }")
-        control.focus()
-        key = "ArrowLeft" if at_end else "ArrowRight"
-        for _ in range(3):
-            control.press(key)
-        return f"slider {label!r} {key}"
+        # A click on the track, as a user does: to 3/4 of the range, or 1/4 when already past the middle.
+        state = control.evaluate("""h => { const s = h.closest('.widget-slider, .widget-hslider');
+            const l = s && s.querySelector('.widget-label');
+            const [v, lo, hi] = ['aria-valuenow', 'aria-valuemin', 'aria-valuemax'].map(a => Number(h.getAttribute(a)));
+            return {label: l ? l.innerText : '', fraction: hi > lo ? (v - lo) / (hi - lo) : 0}; }""")
+        click_track(control, 0.25 if state["fraction"] > 0.5 else 0.75)
+        return f"slider {state['label']!r} -> {'1/4' if state['fraction'] > 0.5 else '3/4'}"
     if kind == "upload":
-        control.set_input_files(str(SAMPLE_PHOTO))
+        with control.page.expect_file_chooser() as chooser:
+            control.click()
+        chooser.value.set_files(str(SAMPLE_PHOTO))
         return "upload grace_hopper.jpg"
     if kind == "number":
         control.fill("2.5")
@@ -181,8 +197,9 @@ def check_widget(page, root: str, name: str) -> dict:
     failures = [f"{name} as first shown: {problem}" for problem in page.evaluate(LAYOUT_PROBLEMS, root)]
     moves, repaints = [], []
     for kind, control in controls(page, root):
-        if kind != "upload" and not control.is_visible():  # a file input is hidden behind its button
+        if not control.is_visible():
             continue
+        start_fraction = slider_fraction(control) if kind == "slider" else None
         before = page.evaluate(RENDERED, root)
         page.evaluate(WATCH, root)
         done = move(kind, control)
@@ -202,6 +219,9 @@ def check_widget(page, root: str, name: str) -> dict:
         failures += [f"{name} after {done}: {problem}" for problem in page.evaluate(LAYOUT_PROBLEMS, root)]
         failures += [f"{name} after {done}: {error}" for error in page_widget_errors(page, root)]
         moves.append(done)
+        if start_fraction is not None:  # each slider is tried from the widget's first state, not from the last move's
+            click_track(control, start_fraction)
+            page.wait_for_timeout(300)
     if not moves:
         failures.append(f"{name}: no control was found to move")
     return {"moves": moves, "repaint_ms": repaints, "failures": failures}

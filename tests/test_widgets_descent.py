@@ -41,3 +41,19 @@ def test_descent_explorer_speaks_romanian():
         assert "Divergent" in explorer.info.value
     finally:
         set_language("en")
+
+
+def test_play_starts_where_the_step_slider_is():
+    """jslink copies the Play's value to the slider when the page draws them: a Play at 0 showed only step 0."""
+    explorer = descent_explorer("valley", learning_rate=0.05, steps=30)
+    assert explorer.play.value == explorer.step.value == 30
+
+
+def test_nesterov_without_momentum_says_it_changes_nothing():
+    explorer = descent_explorer("valley", learning_rate=0.05)
+    path = explorer.path.copy()
+    explorer.nesterov.value = True
+    np.testing.assert_allclose(explorer.path, path)
+    assert "Nesterov changes nothing" in explorer.info.value
+    explorer.momentum.value = 0.5
+    assert "Nesterov changes nothing" not in explorer.info.value

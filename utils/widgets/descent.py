@@ -43,7 +43,9 @@ class DescentExplorer(widgets.VBox):
         self.nesterov = widgets.Checkbox(value=False, description="Nesterov", indent=False, layout={"width": "auto"})
         self.step = widgets.IntSlider(value=steps, min=0, max=steps, description=tr("step", "pasul"), style=style,
                                       layout=slider_layout(320))
-        self.play = widgets.Play(value=0, min=0, max=steps, interval=150, description=tr("play", "rulează"))
+        # The same value as the step slider: jslink copies the Play's value to the slider when
+        # the page draws them, so a Play at 0 would show only the start of the path.
+        self.play = widgets.Play(value=steps, min=0, max=steps, interval=150, description=tr("play", "rulează"))
         widgets.jslink((self.play, "value"), (self.step, "value"))
         self.next_step = widgets.Button(description=tr("one step", "un pas"), icon="step-forward", layout={"width": "auto"})
         self.image = image_view("png")
@@ -125,6 +127,9 @@ class DescentExplorer(widgets.VBox):
         elif self.step.value >= self.steps and loss > 1e-2 * max(self.losses[0], 1e-12):
             text += tr(" Still far from the minimum: a larger learning rate (or momentum) would get there sooner.",
                        " Încă departe de minim: o rată de învățare mai mare (sau moment) ar ajunge mai repede.")
+        if self.nesterov.value and self.momentum.value == 0:
+            text += tr(" Nesterov changes nothing while the momentum is 0: raise the momentum to see its look-ahead.",
+                       " Nesterov nu schimbă nimic cât timp momentul este 0: măriți momentul ca să vedeți efectul.")
         self.info.value = text
 
 

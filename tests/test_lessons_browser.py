@@ -306,16 +306,14 @@ def test_filter_lab_as_a_voila_app(chromium, tmp_path, record_timing):
     with jupyter_server("voila", tmp_path, APP.name, root_dir=APP.parent) as (base, _):
         context, page, problems = open_page(chromium, f"{base}/", viewport=VIEWPORT, routes=FONT_AWESOME_CDN)
         try:
-            # Voila shows the page once every cell has run; each explorer is a top-level widget output.
-            wait_until(page, "() => document.querySelectorAll('.jp-OutputArea-output .jupyter-widgets.widget-vbox').length >= 2",
-                       RUN_TIMEOUT_MS)
-            page.evaluate("""() => document.querySelectorAll('.jp-OutputArea-output').forEach((n, i) => {
-                if (n.querySelector(':scope > .jupyter-widgets.widget-vbox, :scope .jupyter-widgets.widget-vbox'))
-                    n.setAttribute('data-app-widget', String(i)); })""")
+            # Voila shows the page once every cell has run; the page (FilterLab) holds both explorers.
+            wait_until(page, "() => document.querySelectorAll('.course-widget .course-widget').length >= 2", RUN_TIMEOUT_MS)
+            page.evaluate("""() => document.querySelectorAll('.course-widget .course-widget').forEach((n, i) =>
+                n.setAttribute('data-app-widget', String(i)))""")
             roots = page.evaluate("() => [...document.querySelectorAll('[data-app-widget]')].map(n => n.getAttribute('data-app-widget'))")
             assert len(roots) == 2, f"expected the kernel explorer and the feature-map browser, found {len(roots)} widgets"
             page_text = page.inner_text("body")
-            assert "Filter lab" in page_text and "Laboratorul de filtre" in page_text
+            assert "Filter lab" in page_text and "Română" in page_text, "the English page, with its language switch"
             assert not re.search(r"Traceback|Error\b", page_text), "a cell of the app raised"
             for name, key in zip(("filter_lab_kernel_explorer", "filter_lab_feature_maps"), roots):
                 root = f"[data-app-widget='{key}']"

@@ -151,6 +151,10 @@ def test_webcam_frames_get_predictions(playwright, server_url, tmp_path):
         frames = int(page.evaluate("document.body.dataset.frames"))
         page.wait_for_timeout(1200)
         assert int(page.evaluate("document.body.dataset.frames")) <= frames + 1
+        # The walk found a black box with a cut label and stale cards after "Stop": all of it goes.
+        assert page.locator("#faces li.face").count() == 0, "no stale result once the webcam is off"
+        assert not page.locator("#overlay").is_visible() and not page.locator("#video").is_visible()
+        assert page.inner_text("#status").startswith("The webcam is off")
         assert problems == []
     finally:
         browser.close()

@@ -197,7 +197,7 @@ def check_widget(page, root: str, name: str) -> dict:
     failures = [f"{name} as first shown: {problem}" for problem in page.evaluate(LAYOUT_PROBLEMS, root)]
     moves, repaints = [], []
     for kind, control in controls(page, root):
-        if not control.is_visible():
+        if not control.is_visible() or (kind == "button" and not control.is_enabled()):
             continue
         start_fraction = slider_fraction(control) if kind == "slider" else None
         start_value = float(control.get_attribute("aria-valuenow")) if kind == "slider" else None
@@ -222,7 +222,7 @@ def check_widget(page, root: str, name: str) -> dict:
         moves.append(done)
         if start_fraction is not None:  # each slider is tried from the widget's first state, not from the last move's
             click_track(control, start_fraction)
-            for _ in range(80):  # the click lands within a pixel; the arrow keys finish the job exactly
+            for _ in range(400):  # the click lands within a pixel; the arrow keys finish the job exactly
                 now = float(control.get_attribute("aria-valuenow"))
                 if abs(now - start_value) < 1e-9:
                     break

@@ -57,3 +57,12 @@ def test_nesterov_without_momentum_says_it_changes_nothing():
     assert "Nesterov changes nothing" in explorer.info.value
     explorer.momentum.value = 0.5
     assert "Nesterov changes nothing" not in explorer.info.value
+
+
+def test_one_step_is_disabled_at_the_last_step():
+    explorer = descent_explorer("valley", learning_rate=0.05, steps=20)
+    assert explorer.next_step.disabled
+    explorer.step.value = 5
+    assert not explorer.next_step.disabled
+    explorer.next_step.click()
+    assert explorer.step.value == 6

@@ -49,7 +49,7 @@ class DescentExplorer(widgets.VBox):
         widgets.jslink((self.play, "value"), (self.step, "value"))
         self.next_step = widgets.Button(description=tr("one step", "un pas"), icon="step-forward", layout={"width": "auto"})
         self.image = image_view("png")
-        self.info = widgets.HTML(layout={"max_width": "360px"})
+        self.info = widgets.HTML(layout={"max_width": "min(360px, 100%)"})
         self.steps = steps
         self.path = np.zeros((0, 2))
         self.losses = np.zeros(0)
@@ -131,6 +131,7 @@ class DescentExplorer(widgets.VBox):
             text += tr(" Nesterov changes nothing while the momentum is 0: raise the momentum to see its look-ahead.",
                        " Nesterov nu schimbă nimic cât timp momentul este 0: măriți momentul ca să vedeți efectul.")
         self.info.value = text
+        self.next_step.disabled = self.step.value >= self.step.max  # at the last step there is no next one
 
 
 def descent_explorer(surface_name: str = "valley", learning_rate: float = 0.05, momentum: float = 0.0,

@@ -98,7 +98,7 @@ class FeatureMapBrowser(widgets.VBox):
                                          layout=slider_layout(360))
         self.image = image_view("png")
         self.grid = image_view("png")
-        self.caption = widgets.HTML(layout={"max_width": f"{2 * size + 8}px"})
+        self.caption = widgets.HTML(layout={"max_width": f"min({2 * size + 8}px, 100%)"})
         self.layer.observe(self._layer_changed, names="value")
         self.channel.observe(self.update, names="value")
         grid_box = column([widgets.HTML("<small>" + tr("all channels of the layer (the chosen one framed):",
@@ -171,7 +171,7 @@ class ReceptiveFieldExplorer(widgets.VBox):
         self.col = widgets.IntSlider(value=0, min=0, max=0, description=tr("column", "coloană"), continuous_update=True,
                                      style=style, layout=slider_layout(300))
         self.image = image_view("png")
-        self.caption = widgets.HTML(layout={"max_width": "300px"})
+        self.caption = widgets.HTML(layout={"max_width": "min(300px, 100%)"})
         self.layer.observe(self._layer_changed, names="value")
         self.row.observe(self.update, names="value")
         self.col.observe(self.update, names="value")

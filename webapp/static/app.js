@@ -37,6 +37,7 @@ const TEXTS = {
     cameraUnavailable: "This browser gives no webcam here: the webcam needs http://127.0.0.1 (or localhost) or https.",
     cameraDenied: "The webcam could not be opened ({name}). Allow the camera for this page and try again.",
     cameraStarting: "Starting the webcam…",
+    cameraStopped: "The webcam is off. Start it again, or switch to Photo.",
   },
   ro: {
     title: "Emoții faciale",
@@ -66,6 +67,7 @@ const TEXTS = {
     cameraUnavailable: "Browserul nu oferă camera web aici: camera merge doar pe http://127.0.0.1 (sau localhost) ori prin https.",
     cameraDenied: "Camera web nu a putut fi pornită ({name}). Permiteți camera pentru această pagină și încercați din nou.",
     cameraStarting: "Se pornește camera web…",
+    cameraStopped: "Camera web este oprită. Porniți-o din nou sau treceți la Fotografie.",
   },
 };
 
@@ -313,6 +315,11 @@ function stopCamera() {
   ui.video.srcObject = null;
   ui.cameraToggle.textContent = t("startCamera");
   ui.cameraToggle.setAttribute("aria-pressed", "false");
+  // No frozen frame, box or result of a camera that is off: the stage and the cards go.
+  ui.stage.hidden = true;
+  state.result = null;
+  renderResult();
+  setStatus("cameraStopped");
 }
 
 const frameCanvas = document.createElement("canvas");

@@ -200,7 +200,7 @@ class KernelExplorer(widgets.VBox):
             raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(KERNELS)}")
         style = label_style(tr("image", "imagine"), tr("preset", "predefinit"), tr("kernel size", "mărime nucleu"),
                             tr("stride", "pas"), "padding")
-        narrow = widgets.Layout(width="280px", max_width="100%")
+        narrow = widgets.Layout(width="280px", max_width="calc(100% - 4px)")
         self.source = widgets.Dropdown(options=list(self.images), description=tr("image", "imagine"), style=style, layout=narrow)
         self.preset = widgets.Dropdown(options=[(kernel_title(n), n) for n in KERNELS] + [(tr("custom", "personalizat"), _CUSTOM)],
                                        value=preset, description=tr("preset", "predefinit"), style=style, layout=narrow)
@@ -216,7 +216,7 @@ class KernelExplorer(widgets.VBox):
         self.grid.add_class("course-kernel-grid")
         self.input_view = image_view("png")
         self.feature_view = image_view("png")
-        self.info = widgets.HTML(layout={"max_width": "100%"})
+        self.info = widgets.HTML(layout={"max_width": "calc(100% - 4px)"})
         self.timings: list[float] = []
         self._input_png: dict[str, tuple[bytes, tuple[int, int]]] = {}
         self._loading = False
@@ -367,7 +367,7 @@ class FilterBank(widgets.VBox):
         self.weights = np.stack([np.asarray(k, dtype=np.float32) for k in kernels.values()], axis=-1)[:, :, np.newaxis, :]
         style = label_style(tr("image", "imagine"), tr("stride", "pas"))
         self.source = widgets.Dropdown(options=list(self.images), description=tr("image", "imagine"), style=style,
-                                       layout=widgets.Layout(width="280px", max_width="100%"))
+                                       layout=widgets.Layout(width="280px", max_width="calc(100% - 4px)"))
         self.stride = widgets.ToggleButtons(options=[1, 2], value=1, description=tr("stride", "pas"),
                                             style={"button_width": "auto", **style})
         self.views = [image_view("png") for _ in self.names]

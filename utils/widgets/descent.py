@@ -49,7 +49,7 @@ class DescentExplorer(widgets.VBox):
         widgets.jslink((self.play, "value"), (self.step, "value"))
         self.next_step = widgets.Button(description=tr("one step", "un pas"), icon="step-forward", layout={"width": "auto"})
         self.image = image_view("png")
-        self.info = widgets.HTML(layout={"max_width": "min(360px, 100%)"})
+        self.info = widgets.HTML(layout={"max_width": "min(360px, calc(100% - 4px))"})
         self.steps = steps
         self.path = np.zeros((0, 2))
         self.losses = np.zeros(0)

@@ -71,10 +71,10 @@ class FilterLab(widgets.VBox):
                              "Modelul antrenat nu este instalat pe acest server: acestea sunt hărțile unei rețele "
                              "NEANTRENATE (filtre aleatoare), deci nu arată trăsături învățate.")
         self.children = [
-            style_sheet(), self.language, widgets.HTML(_intro(), layout={"max_width": "100%"}),
+            style_sheet(), self.language, widgets.HTML(_intro(), layout={"max_width": "calc(100% - 4px)"}),
             widgets.HTML(f"<h2>1. {tr('Kernel explorer', 'Exploratorul de nuclee')}</h2>"), self.kernels,
             widgets.HTML(f"<h2>2. {tr('What the trained network sees', 'Ce vede rețeaua antrenată')}</h2>"
-                         f"<p>{about_model}</p>", layout={"max_width": "100%"}),
+                         f"<p>{about_model}</p>", layout={"max_width": "calc(100% - 4px)"}),
             self.feature_maps,
         ]
 

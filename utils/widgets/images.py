@@ -73,7 +73,7 @@ class ChannelExplorer(widgets.VBox):
         self.channel_boxes = [widgets.Checkbox(value=True, description=name, indent=False, layout={"width": "auto"})
                               for name in names]
         self.image = image_view("jpeg")
-        self.caption = widgets.HTML(layout={"max_width": "min(420px, 100%)"})
+        self.caption = widgets.HTML(layout={"max_width": "min(420px, calc(100% - 4px))"})
         for control in (self.order, *self.channel_boxes):
             control.observe(self.update, names="value")
         channel_row = row([widgets.Label(tr("channels of the array:", "canalele tabloului:")), *self.channel_boxes], gap="4px 12px")
@@ -146,7 +146,7 @@ class PreprocessExplorer(widgets.VBox):
                                           layout=slider_layout())
         self.photo_image = image_view("jpeg")
         self.faces_image = image_view("png")
-        self.status = widgets.HTML(layout={"max_width": "min(360px, 100%)"})
+        self.status = widgets.HTML(layout={"max_width": "min(360px, calc(100% - 4px))"})
         for control in (self.scale_factor, self.min_neighbors, self.min_size, self.margin):
             control.observe(self.update, names="value")
         controls = column([self.scale_factor, self.min_neighbors, self.min_size, self.margin, self.status])

@@ -93,8 +93,9 @@ def column(children) -> widgets.VBox:
 
 def image_view(fmt: str = "png") -> widgets.Image:
     """An Image widget that is shown at the size :func:`show_image` gives it, never stretched; hidden while empty."""
+    # calc(100% - 4px): ipywidgets gives every child a 2 px margin on each side
     view = widgets.Image(format=fmt, layout=widgets.Layout(display="none", align_self="flex-start", flex="0 0 auto",
-                                                            max_width="100%", height="auto"))
+                                                            max_width="calc(100% - 4px)", height="auto"))
     view.add_class("course-image")
     return view
 
@@ -133,7 +134,7 @@ def label_style(*labels: str, minimum: int = 60, per_character: float = 7.6) -> 
 
 def slider_layout(width: int = 300) -> widgets.Layout:
     """Layout of a slider in a control column: a fixed width that fits beside its result."""
-    return widgets.Layout(width=f"{width}px", max_width="100%")
+    return widgets.Layout(width=f"{width}px", max_width="calc(100% - 4px)")
 
 
 def bar_table(names: list[str], values: np.ndarray, *, width: int = 160, extra: list[str] | None = None) -> str:

@@ -98,7 +98,7 @@ class FeatureMapBrowser(widgets.VBox):
                                          layout=slider_layout(360))
         self.image = image_view("png")
         self.grid = image_view("png")
-        self.caption = widgets.HTML(layout={"max_width": f"min({2 * size + 8}px, 100%)"})
+        self.caption = widgets.HTML(layout={"max_width": f"min({2 * size + 8}px, calc(100% - 4px))"})
         self.layer.observe(self._layer_changed, names="value")
         self.channel.observe(self.update, names="value")
         grid_box = column([widgets.HTML("<small>" + tr("all channels of the layer (the chosen one framed):",
@@ -171,7 +171,7 @@ class ReceptiveFieldExplorer(widgets.VBox):
         self.col = widgets.IntSlider(value=0, min=0, max=0, description=tr("column", "coloană"), continuous_update=True,
                                      style=style, layout=slider_layout(300))
         self.image = image_view("png")
-        self.caption = widgets.HTML(layout={"max_width": "min(300px, 100%)"})
+        self.caption = widgets.HTML(layout={"max_width": "min(300px, calc(100% - 4px))"})
         self.layer.observe(self._layer_changed, names="value")
         self.row.observe(self.update, names="value")
         self.col.observe(self.update, names="value")
@@ -238,11 +238,11 @@ class PhotoPredictor(widgets.VBox):
                                          layout={"width": "auto"})
         self.status = widgets.HTML(tr("Choose a photo with one or more faces (JPEG or PNG).",
                                       "Alegeți o fotografie cu una sau mai multe fețe (JPEG sau PNG)."),
-                                   layout={"max_width": "100%"})
+                                   layout={"max_width": "calc(100% - 4px)"})
         self.photo_image = image_view("jpeg")
         # One card per face: its 48x48 input and its seven probabilities as bars, in HTML so the
         # text stays readable however many faces there are (a picture of charts shrinks its labels).
-        self.cards = widgets.HTML(layout={"max_width": "100%"})
+        self.cards = widgets.HTML(layout={"max_width": "calc(100% - 4px)"})
         self.upload.observe(self._uploaded, names="value")
         super().__init__([style_sheet(), row([self.upload, self.status], gap="4px 16px"), row([self.photo_image, self.cards])])
         explorer_box(self)

@@ -70,7 +70,7 @@ class PoolingExplorer(widgets.VBox):
         self.padding = widgets.ToggleButtons(options=["valid", "same"], value="valid", description="padding", style=buttons)
         self.input_image = image_view("png")
         self.output_image = image_view("png")
-        self.info = widgets.HTML(layout={"max_width": "100%"})
+        self.info = widgets.HTML(layout={"max_width": "calc(100% - 4px)"})
         self.pooled = np.zeros((0, 0))
         for control in (self.window, self.stride, self.mode, self.padding):
             control.observe(self.update, names="value")
@@ -162,7 +162,7 @@ class DropoutExplorer(widgets.VBox):
         self.input_image = image_view("png")
         self.output_image = image_view("png")
         self.mean_image = image_view("png")
-        self.info = widgets.HTML(layout={"max_width": "100%"})
+        self.info = widgets.HTML(layout={"max_width": "calc(100% - 4px)"})
         self.output = self.image.copy()
         self.mask = np.ones(self.image.shape, dtype=bool)  # True: kept by the last mask
         self.draws = 0
@@ -245,7 +245,7 @@ class SoftmaxExplorer(widgets.VBox):
                                                   description=tr("temperature", "temperatură"), readout_format=".2f",
                                                   style=style, layout=slider_layout(300))
         self.shift_all = widgets.Button(description=tr("all logits +1", "toți logiții +1"), layout={"width": "auto"})
-        self.bars = widgets.HTML(layout={"max_width": "100%"})
+        self.bars = widgets.HTML(layout={"max_width": "calc(100% - 4px)"})
         self.probabilities = np.zeros(len(names))
         for control in (*self.sliders, self.temperature):
             control.observe(self.update, names="value")

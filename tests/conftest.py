@@ -85,3 +85,14 @@ def pytest_terminal_summary(terminalreporter):
     previous = json.loads(TIMINGS_FILE.read_text()) if TIMINGS_FILE.exists() else {}
     previous.update(_timings)
     TIMINGS_FILE.write_text(json.dumps(previous, indent=1))
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's Chromium driven by Playwright, for the browser tests (skipped, or failed in CI, without it)."""
+    from browser_support import launch_chromium, playwright_session
+
+    with playwright_session() as playwright:
+        browser = launch_chromium(playwright)
+        yield browser
+        browser.close()

@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 
 import pytest
-from browser_support import PROJECT_ROOT, jupyter_server, launch_chromium, open_page, playwright_session, wait_until
+from browser_support import PROJECT_ROOT, jupyter_server, open_page, wait_until
 from lesson_files import lesson_paths, read
 
 pytestmark = pytest.mark.browser
@@ -232,12 +232,6 @@ def save_screenshot(locator, name: str) -> Path:
 # --------------------------------------------------------------------------- fixtures
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    with playwright_session() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
 
 
 def _lab_settings(home: Path) -> None:

@@ -30,7 +30,7 @@ import time
 
 import nbformat
 import pytest
-from browser_support import PROJECT_ROOT, jupyter_server, launch_chromium, open_page, playwright_session, wait_until
+from browser_support import PROJECT_ROOT, jupyter_server, open_page, wait_until
 from test_lessons_browser import (
     _CELL_ERRORS,
     _KERNEL_IDLE,
@@ -234,14 +234,6 @@ def check_widget(page, root: str, name: str) -> dict:
 
 
 # --------------------------------------------------------------------------- JupyterLab
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with playwright_session() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
 
 
 def _run_gallery(chromium, tmp_path, language: str, record_timing) -> dict:

@@ -9,6 +9,7 @@ Python 3.11 at /usr/bin/python3.11 (or HUB_PYTHON) and configurable-http-proxy (
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -51,7 +52,8 @@ def _proxy() -> str:
 def _environment() -> Path:
     """The lean hub environment, built once into build/hub/env by build_student_env.sh."""
     prefix = ROOT / "build" / "hub" / "env"
-    stamp = prefix / ".built"
+    recipe = b"".join((DEPLOY / name).read_bytes() for name in ("build_student_env.sh", "requirements.txt", "requirements-lean.txt"))
+    stamp = prefix / f".built-{hashlib.sha256(recipe).hexdigest()[:12]}"  # rebuilt when the recipe changes
     if not stamp.exists():
         env = dict(os.environ, PYTHON=os.environ.get("HUB_PYTHON", "/usr/bin/python3.11"))
         subprocess.run([str(DEPLOY / "build_student_env.sh"), str(prefix), "--lean"], check=True, env=env)

@@ -109,7 +109,7 @@ def test_questions_have_answers_and_the_lesson_has_references(path):
     """Check-your-understanding answers in collapsible cells and a reading list, in both languages."""
     cells = read(path).cells
     for language, questions, references in (("en", "## Check your understanding", "## References"),
-                                            ("ro", "## Verificați-vă înțelegerea", "## Bibliografie")):
+                                            ("ro", "## Întrebări de verificare", "## Bibliografie")):
         theory = [c.source for c in cells if c.cell_type == "markdown" and lang_of(c) == language]
         start = next(i for i, s in enumerate(theory) if s.startswith(questions))
         asked = len(re.findall(r"^\d+\.", theory[start], re.M))

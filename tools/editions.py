@@ -244,6 +244,32 @@ def build_student_editions(out_dir: Path, names: Sequence[str] = (), lang: str |
     return written
 
 
+def sources_hash(lessons_dir: Path = LESSONS_DIR) -> str:
+    """A hash of everything an edition is built from: the lessons, this builder and the nbgrader config."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in [*lesson_paths(lessons_dir), Path(__file__).resolve(), NBGRADER_CONFIG]:
+        if path.exists():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+STAMP = ".sources-sha256"
+
+
+def is_stale(out_dir: Path, lessons_dir: Path = LESSONS_DIR) -> bool:
+    """True when ``out_dir`` was not built from the current sources (missing, or built before an edit)."""
+    stamp = Path(out_dir) / STAMP
+    return not stamp.exists() or stamp.read_text().strip() != sources_hash(lessons_dir)
+
+
+def mark_built(out_dir: Path, lessons_dir: Path = LESSONS_DIR) -> None:
+    """Record that ``out_dir`` holds the editions of the current sources."""
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    (Path(out_dir) / STAMP).write_text(sources_hash(lessons_dir) + "\n")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tools/editions.py", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -251,17 +277,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     language.add_argument("--lang", required=True, choices=LANGUAGES)
     language.add_argument("--out", type=Path, default=PROJECT_ROOT / "build" / "editions")
     language.add_argument("lessons", nargs="*", help="lesson names (default: all)")
+    language.add_argument("--if-stale", action="store_true", help="build all lessons only when lessons/ changed since the last build")
     student = commands.add_parser("student", help="student editions via nbgrader: build/student/<lesson>/<lesson>.ipynb")
     student.add_argument("--lang", choices=LANGUAGES, help="start from this single-language edition (default: bilingual)")
     student.add_argument("--out", type=Path, default=PROJECT_ROOT / "build" / "student")
     student.add_argument("--course-dir", type=Path, help="nbgrader course directory (default: build/nbgrader[/<lang>])")
     student.add_argument("lessons", nargs="*", help="lesson names (default: all)")
+    student.add_argument("--if-stale", action="store_true", help="build all lessons only when lessons/ changed since the last build")
     args = parser.parse_args(argv)
+    target = args.out / args.lang if args.lang else args.out
+    if args.if_stale and not args.lessons and not is_stale(target):
+        print(f"{target}: up to date with lessons/")
+        return 0
     try:
         if args.command == "language":
             written = build_language_editions(args.lang, args.out, args.lessons)
         else:
             written = build_student_editions(args.out, args.lessons, args.lang, args.course_dir)
+        if not args.lessons:
+            mark_built(target)
     except EditionError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

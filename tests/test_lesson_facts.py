@@ -34,12 +34,12 @@ def test_lesson_03_description_prints_the_recipes_numbers(capsys):
     """Run lesson 03's description cell: the numbers it prints are those of Architecture.from_dict(recipe)."""
     import keras
 
-    from utils.i18n import set_language, tr
+    from utils.i18n import count_phrase, fmt, set_language, tr
     from utils.layers.dense import dense_parameter_count
 
     set_language("en")
     train = np.zeros(1234)                       # stands for the training split: only len() is used
-    namespace = {"json": json, "PROJECT_ROOT": PROJECT_ROOT, "Architecture": Architecture, "tr": tr,
+    namespace = {"json": json, "PROJECT_ROOT": PROJECT_ROOT, "Architecture": Architecture, "tr": tr, "fmt": fmt, "count_phrase": count_phrase,
                  "build_emotion_cnn": build_emotion_cnn, "describe_architecture": describe_architecture,
                  "dense_parameter_count": dense_parameter_count, "train": train, "keras": keras}
     exec(_code_cell_reading_recipe("03"), namespace)

@@ -40,7 +40,8 @@ def find_rejected(text: str, variants: list[str]) -> list[str]:
     """Each rejected variant that ``text`` uses, with its context."""
     found = []
     for variant in variants:
-        for match in re.finditer(r"(?<![\w-])" + re.escape(variant), text, re.IGNORECASE):
+        pattern = r"(?<![\w-])" + (re.escape(variant[:-1]) + r"(?![\w-])" if variant.endswith("!") else re.escape(variant))
+        for match in re.finditer(pattern, text, re.IGNORECASE):
             found.append(f"{variant!r} in …{text[max(0, match.start() - 40):match.end() + 40]}…".replace("\n", " "))
     return found
 
@@ -111,8 +112,7 @@ def test_every_source_of_romanian_text_is_read():
 
 # Sources whose Romanian has not been rewritten to the glossary yet (issue 19, in progress): the check
 # skips them, and fails as soon as one of them is clean, so the list can only shrink.
-NOT_YET_REVIEWED = {"04_full_model.ipynb", "05_inside_the_network.ipynb", "utils/widgets/images.py",
-                    "README.md", "webapp/README.md", "docs/instructor_guide.md"}
+NOT_YET_REVIEWED: set[str] = set()
 
 
 def _source(where: str) -> str:

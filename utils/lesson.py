@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from utils.i18n import tr
+from utils.i18n import count_phrase, tr
 from utils.models import SHIPPED_MODEL_PATH, ModelError, load_model
 
 
@@ -29,19 +29,19 @@ def load_shipped_or(fallback_model, path: str | os.PathLike | None = None):
         if fallback_model is None:
             raise
         return fallback_model, tr(
-            f"The shipped model is NOT available ({error}) The rest of the lesson uses the model trained "
+            f"The shipped model is NOT available ({error}). The rest of the lesson uses the model trained "
             f"above in this notebook ({fallback_model.count_params():,} parameters): expect much lower "
             "numbers than the shipped model's.",
-            f"Modelul livrat NU este disponibil ({error}) Restul lecției folosește modelul antrenat mai sus "
-            f"în acest notebook ({fallback_model.count_params():,} de parametri): așteptați-vă la cifre mult "
+            f"Modelul livrat NU este disponibil ({error}). Restul lecției folosește modelul antrenat mai sus "
+            f"în acest notebook ({count_phrase(fallback_model.count_params(), 'parametri', 'ro')}): așteptați-vă la cifre mult "
             "mai mici decât ale modelului livrat.")
     card = path.with_name("MODEL_CARD.md")
-    where = tr(f" Its measured results are in {card}.", f" Rezultatele lui măsurate sunt în {card}.") if card.exists() else ""
+    where = tr(f" Its measured results are in {card}.", f" Rezultatele măsurate ale modelului se află în {card}.") if card.exists() else ""
     return model, tr(
         f"Using the shipped model {path} ({model.count_params():,} parameters), trained with "
         "`python -m utils.train --config models/recipe.json` on FER2013's Training split only; the epoch with "
         f"the best PublicTest accuracy was kept.{where}",
-        f"Folosim modelul livrat {path} ({model.count_params():,} de parametri), antrenat cu "
+        f"Folosim modelul livrat {path} ({count_phrase(model.count_params(), 'parametri', 'ro')}), antrenat cu "
         "`python -m utils.train --config models/recipe.json` doar pe partea Training a FER2013; s-a păstrat "
         f"epoca cu cea mai bună acuratețe pe PublicTest.{where}")
 

@@ -431,7 +431,7 @@ def confusion_heatmap(matrix: np.ndarray, *, normalize: bool = True, title: str 
     ax.set_yticks(range(k), names)
     ax.set_xlabel(tr("predicted emotion", "emoția prezisă"))
     ax.set_ylabel(tr("true emotion", "emoția adevărată"))
-    ax.set_title(title or (tr("Confusion matrix (share of each true emotion)", "Matricea de confuzie (procent din fiecare emoție adevărată)")
+    ax.set_title(title or (tr("Confusion matrix (share of each true emotion)", "Matricea de confuzie (proporții pe fiecare emoție adevărată)")
                            if normalize else tr("Confusion matrix (counts)", "Matricea de confuzie (număr de imagini)")), fontsize=10)
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     fig.tight_layout()
@@ -548,7 +548,7 @@ def plot_ablations(results: Mapping, *, baseline: str = "base", title: str | Non
         history = variants[name].get("history", [])
         curves.plot([r["epoch"] for r in history], [100 * r.get("val_accuracy", np.nan) for r in history],
                     linewidth=2.2 if name == baseline else 1, label=name)
-    curves.set_xlabel(tr("epoch", "epoca"))
+    curves.set_xlabel(tr("epoch", "epocă"))
     curves.set_ylabel(tr("validation accuracy (%)", "acuratețe pe validare (%)"))
     curves.grid(alpha=0.3)
     curves.legend(fontsize=7, ncol=2)

@@ -103,14 +103,14 @@ class SlidingWindowStepper(widgets.VBox):
             raise ValueError(f"kernel: expected a 2D kernel (K, K), got shape {self.kernel.shape}")
         if self.image.size > 15 * 15:
             raise ValueError(f"the stepper shows every number: use a small array (at most 15x15), got {self.image.shape}")
-        style = label_style(tr("output cell", "celula de ieșire"), tr("stride", "pas"), "padding")
+        style = label_style(tr("output cell", "celula de ieșire"), tr("stride", "pas"), tr("padding", "bordare"))
         self.position = widgets.IntSlider(0, 0, 0, description=tr("output cell", "celula de ieșire"), continuous_update=True,
                                           style=style)
-        self.play = widgets.Play(interval=700, min=0, max=0, description=tr("play", "pornește"))
+        self.play = widgets.Play(interval=700, min=0, max=0, description=tr("play", "pornire"))
         widgets.jslink((self.play, "value"), (self.position, "value"))
         buttons = {"button_width": "auto", **style}
         self.stride = widgets.ToggleButtons(options=[1, 2], value=stride, description=tr("stride", "pas"), style=buttons)
-        self.padding = widgets.ToggleButtons(options=["valid", "same"], value=padding, description="padding", style=buttons)
+        self.padding = widgets.ToggleButtons(options=["valid", "same"], value=padding, description=tr("padding", "bordare"), style=buttons)
         self.input_view, self.arithmetic, self.output_view = widgets.HTML(), widgets.HTML(), widgets.HTML()
         for control in (self.position, self.stride, self.padding):
             control.observe(self._update, names="value")
@@ -199,7 +199,7 @@ class KernelExplorer(widgets.VBox):
         if preset not in KERNELS:
             raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(KERNELS)}")
         style = label_style(tr("image", "imagine"), tr("preset", "predefinit"), tr("kernel size", "mărime nucleu"),
-                            tr("stride", "pas"), "padding")
+                            tr("stride", "pas"), tr("padding", "bordare"))
         narrow = widgets.Layout(width="280px", max_width="calc(100% - 4px)")
         self.source = widgets.Dropdown(options=list(self.images), description=tr("image", "imagine"), style=style, layout=narrow)
         self.preset = widgets.Dropdown(options=[(kernel_title(n), n) for n in KERNELS] + [(tr("custom", "personalizat"), _CUSTOM)],
@@ -208,7 +208,7 @@ class KernelExplorer(widgets.VBox):
         self.size = widgets.ToggleButtons(options=[("3x3", 3), ("5x5", 5)], value=KERNELS[preset].shape[0],
                                           description=tr("kernel size", "mărime nucleu"), style=buttons)
         self.stride = widgets.ToggleButtons(options=[1, 2], value=1, description=tr("stride", "pas"), style=buttons)
-        self.padding = widgets.ToggleButtons(options=["valid", "same"], value="same", description="padding", style=buttons)
+        self.padding = widgets.ToggleButtons(options=["valid", "same"], value="same", description=tr("padding", "bordare"), style=buttons)
         # Inputs exactly as wide as their grid track (margins 0): a wider input overflows the grid.
         self.cells = [[widgets.FloatText(0.0, layout=widgets.Layout(width="58px", margin="0px")) for _ in range(5)]
                       for _ in range(5)]

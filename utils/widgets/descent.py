@@ -30,7 +30,7 @@ class DescentExplorer(widgets.VBox):
                  steps: int = 60, side: int = 360):
         surface(surface_name)  # a clear error for an unknown name
         self.side = side
-        style = label_style(tr("surface", "suprafață"), tr("learning rate", "rata de învățare"), tr("momentum", "moment"),
+        style = label_style(tr("surface", "suprafață"), tr("learning rate", "rata de învățare"), tr("momentum", "momentum"),
                             tr("step", "pasul"))
         self.surface = widgets.Dropdown(options=[(tr(n, {"bowl": "bol", "valley": "vale"}.get(n, n)), n) for n in SURFACES],
                                         value=surface_name, description=tr("surface", "suprafață"), style=style,
@@ -38,14 +38,14 @@ class DescentExplorer(widgets.VBox):
         self.learning_rate = widgets.FloatLogSlider(value=learning_rate, base=10, min=-3, max=0.5, step=0.05,
                                                     readout_format=".3g", description=tr("learning rate", "rata de învățare"),
                                                     style=style, layout=slider_layout(320))
-        self.momentum = widgets.FloatSlider(value=momentum, min=0.0, max=0.99, step=0.01, description=tr("momentum", "moment"),
+        self.momentum = widgets.FloatSlider(value=momentum, min=0.0, max=0.99, step=0.01, description=tr("momentum", "momentum"),
                                             style=style, layout=slider_layout(320))
         self.nesterov = widgets.Checkbox(value=False, description="Nesterov", indent=False, layout={"width": "auto"})
         self.step = widgets.IntSlider(value=steps, min=0, max=steps, description=tr("step", "pasul"), style=style,
                                       layout=slider_layout(320))
         # The same value as the step slider: jslink copies the Play's value to the slider when
         # the page draws them, so a Play at 0 would show only the start of the path.
-        self.play = widgets.Play(value=steps, min=0, max=steps, interval=150, description=tr("play", "rulează"))
+        self.play = widgets.Play(value=steps, min=0, max=steps, interval=150, description=tr("play", "rulare"))
         widgets.jslink((self.play, "value"), (self.step, "value"))
         self.next_step = widgets.Button(description=tr("one step", "un pas"), icon="step-forward", layout={"width": "auto"})
         self.image = image_view("png")

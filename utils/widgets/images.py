@@ -214,7 +214,7 @@ class PreprocessExplorer(widgets.VBox):
             hidden = len(self.boxes) - len(self.faces)
             more = tr(f", {hidden} not shown", f", {hidden} neafișate") if hidden else ""
             self.status.value = f"<b>{found}</b>{more} ({detection}). " + tr(
-                "green: detector box, yellow: crop with margin", "verde: cutia detectorului, galben: decupajul cu margine")
+                "green: detector box, yellow: crop with margin", "verde: dreptunghiul detectorului, galben: decupajul cu margine")
 
 
 def channel_explorer(photo_bgr: np.ndarray) -> ChannelExplorer:

@@ -271,7 +271,7 @@ class PhotoPredictor(widgets.VBox):
         except ImageError as error:
             self._fail(label + tr("Not a usable image. ", "Nu este o imagine utilizabilă. ") + str(error))
         except Exception as error:  # never a traceback in the widget: say what happened
-            self._fail(label + tr("Something went wrong: ", "Ceva nu a mers: ") + f"{type(error).__name__}: {error}")
+            self._fail(label + tr("Something went wrong: ", "Ceva nu a mers bine: ") + f"{type(error).__name__}: {error}")
         return self.probabilities
 
     def _analyse(self, data: bytes, label: str) -> None:

@@ -14,7 +14,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from utils.constants import EMOTIONS
-from utils.i18n import tr
+from utils.i18n import count_phrase, fmt, tr
 from utils.layers.activations import softmax
 from utils.layers.dropout import check_rate, dropout_mask
 from utils.layers.pooling import average_pool2d, max_pool2d, pooled_size
@@ -59,7 +59,7 @@ class PoolingExplorer(widgets.VBox):
         self.dense_units = dense_units
         self.low, self.high = float(self.feature_map.min()), float(self.feature_map.max())
         limit = min(8, *self.feature_map.shape)
-        style = label_style(tr("window", "fereastră"), tr("stride", "pas"), tr("pooling", "pooling"), "padding")
+        style = label_style(tr("window", "fereastră"), tr("stride", "pas"), tr("pooling", "pooling"), tr("padding", "bordare"))
         self.window = widgets.IntSlider(value=2, min=1, max=limit, description=tr("window", "fereastră"), style=style,
                                         layout=slider_layout(260))
         self.stride = widgets.IntSlider(value=2, min=1, max=limit, description=tr("stride", "pas"), style=style,
@@ -67,7 +67,7 @@ class PoolingExplorer(widgets.VBox):
         buttons = {"button_width": "auto", **style}
         self.mode = widgets.ToggleButtons(options=[(tr("max", "maxim"), "max"), (tr("average", "medie"), "average")],
                                           value="max", description=tr("pooling", "pooling"), style=buttons)
-        self.padding = widgets.ToggleButtons(options=["valid", "same"], value="valid", description="padding", style=buttons)
+        self.padding = widgets.ToggleButtons(options=["valid", "same"], value="valid", description=tr("padding", "bordare"), style=buttons)
         self.input_image = image_view("png")
         self.output_image = image_view("png")
         self.info = widgets.HTML(layout={"max_width": "calc(100% - 4px)"})
@@ -125,18 +125,18 @@ class PoolingExplorer(widgets.VBox):
         units = self.dense_units
         if after < before:
             weights = tr(f"<b>{after * units:,}</b> weights instead of {before * units:,}",
-                         f"<b>{after * units:,}</b> ponderi în loc de {before * units:,}")
+                         f"<b>{fmt(after * units, ',', 'ro')}</b> ponderi în loc de {fmt(before * units, ',', 'ro')}")
         else:
             weights = tr(f"<b>{after * units:,}</b> weights, as many as without pooling (this setting does not shrink the map)",
-                         f"<b>{after * units:,}</b> ponderi, tot atâtea ca fără pooling (această setare nu micșorează harta)")
+                         f"<b>{fmt(after * units, ',', 'ro')}</b> ponderi, tot atâtea ca fără pooling (această setare nu micșorează harta)")
         self.info.value = tr(
             f"input <b>{height}×{width}</b> = {before:,} values → output <b>{out_h}×{out_w}</b> = {after:,} values "
             f"({100 * after / before:.0f}%). A dense layer of {units} units on this one map would need {weights}. "
             f"Range: input [{self.low:.3g}, {self.high:.3g}], output [{self.pooled.min():.3g}, {self.pooled.max():.3g}]."
             f"{padding_note}",
-            f"intrare <b>{height}×{width}</b> = {before:,} valori → ieșire <b>{out_h}×{out_w}</b> = {after:,} valori "
-            f"({100 * after / before:.0f}%). Un strat dens de {units} unități pe această hartă ar avea nevoie de {weights}. "
-            f"Domeniu: intrare [{self.low:.3g}, {self.high:.3g}], ieșire [{self.pooled.min():.3g}, {self.pooled.max():.3g}]."
+            f"intrare <b>{height}×{width}</b> = {count_phrase(before, 'valori', 'ro')} → ieșire <b>{out_h}×{out_w}</b> = {count_phrase(after, 'valori', 'ro')} "
+            f"({fmt(after / before, '.0%', 'ro')}). Un strat dens de {count_phrase(units, 'neuroni', 'ro')} pe această hartă ar avea nevoie de {weights}. "
+            f"Interval: intrare [{fmt(self.low, '.3g', 'ro')}, {fmt(self.high, '.3g', 'ro')}], ieșire [{fmt(self.pooled.min(), '.3g', 'ro')}, {fmt(self.pooled.max(), '.3g', 'ro')}]."
             f"{padding_note}",
         )
 
@@ -158,7 +158,7 @@ class DropoutExplorer(widgets.VBox):
                                         style=label_style(tr("rate", "rată")), layout=slider_layout(260))
         self.new_mask = widgets.Button(description=tr("new mask", "mască nouă"), icon="random")
         self.ten_masks = widgets.Button(description=tr("+10 masks", "+10 măști"))
-        self.reset = widgets.Button(description=tr("reset mean", "resetează media"))
+        self.reset = widgets.Button(description=tr("reset mean", "resetare medie"))
         self.input_image = image_view("png")
         self.output_image = image_view("png")
         self.mean_image = image_view("png")

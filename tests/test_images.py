@@ -269,3 +269,25 @@ def test_faces_are_numbered_in_reading_order():
     assert reading_order([]) == []
     side_by_side = [FaceBox(200, 40, 60, 60), FaceBox(10, 70, 60, 60)]  # uneven heads, one row
     assert [b.x for b in reading_order(side_by_side)] == [10, 200]
+
+
+@pytest.mark.parametrize(("data", "name"), [
+    (b"GIF87a" + bytes(40), "GIF"), (b"GIF89a" + bytes(40), "GIF"), (b"MM\x00*" + bytes(40), "TIFF"),
+    (b"%PDF-1.7\n" + bytes(40), "PDF"), (b"\x00\x00\x00\x1cftypheic" + bytes(40), "HEIC"),
+    (b"\x00\x00\x00\x1cftypmif1" + bytes(40), "HEIF"), (b"\x00\x00\x00\x1cftypavif" + bytes(40), "AVIF"),
+    (b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"/>', "SVG"), (b"  <svg></svg>", "SVG")])
+def test_other_file_kinds_are_named_with_advice(data, name):
+    from utils.images import UnsupportedImageFormatError, image_header_size
+
+    with pytest.raises(UnsupportedImageFormatError, match=f"This is a {name} file") as caught:
+        image_header_size(data)
+    assert caught.value.format_name == name and "JPEG" in str(caught.value)
+
+
+@pytest.mark.parametrize("data", [b"name,score\nada,10\n", b"<html><body>hi</body></html>", bytes(64)])
+def test_unknown_bytes_get_the_general_message(data):
+    from utils.images import ImageError, UnsupportedImageFormatError, image_header_size
+
+    with pytest.raises(ImageError, match="not an image the course can read") as caught:
+        image_header_size(data)
+    assert not isinstance(caught.value, UnsupportedImageFormatError)

@@ -66,8 +66,8 @@ def test_keras_counts_match_the_formulas_layer_by_layer(arch):
 def test_recipe_model_parameter_count_and_cost():
     arch = recipe_architecture()
     counts = count_parameters(arch)
-    # 1-2 M parameters: big enough for FER2013, small enough to train on a CPU and ship.
-    assert 1_000_000 <= counts["total"] <= 2_000_000
+    # 1-8 M parameters: big enough for FER2013, small enough to train on a CPU and ship (< 32 MB float32).
+    assert 1_000_000 <= counts["total"] <= 8_000_000
     # Per block: two convolutions and two batch norms, e.g. block 1 = (9*1+1)*16 + (9*16+1)*16 + 2*4*16.
     expected = 0
     channels = 1
@@ -78,7 +78,8 @@ def test_recipe_model_parameter_count_and_cost():
     features = channels if arch.head == "global_average" else side * side * channels
     expected += dense_parameter_count(features, arch.dense_units) + dense_parameter_count(arch.dense_units, 7)
     assert counts["total"] == expected == build_emotion_cnn(arch).count_params()
-    assert multiply_adds_per_face(arch) < 60e6
+    # the web demo's budget: one face (two views) in well under 30 ms on a laptop CPU
+    assert multiply_adds_per_face(arch) < 200e6
 
 
 def test_output_shape_and_probabilities():

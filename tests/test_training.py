@@ -27,7 +27,9 @@ def tiny_recipe(epochs: int = 2) -> dict:
     recipe = json.loads(json.dumps(RECIPE))
     recipe["model"] = {"filters": [4, 8], "convs_per_block": 1, "kernel_size": 3, "block_dropout": [0.0, 0.1],
                        "head": "global_average", "dense_units": 8, "dense_dropout": 0.0, "batch_norm": True}
-    recipe["training"].update(epochs=epochs, batch_size=32, early_stopping_patience=10)
+    # float32: the shipped recipe trains in mixed bfloat16, whose checkpoints predict ~1e-4 apart
+    # from their float32 export (test_a_mixed_bfloat16_run_ships_a_float32_model covers that case)
+    recipe["training"].update(epochs=epochs, batch_size=32, early_stopping_patience=10, precision="float32")
     return recipe
 
 
@@ -252,3 +254,16 @@ def test_a_mixed_bfloat16_run_ships_a_float32_model(tmp_path, synthetic_folders)
     bad.write_text(json.dumps({**recipe, "training": {**recipe["training"], "precision": "float16"}}))
     with pytest.raises(TrainingError, match="precision must be one of"):
         read_recipe(bad)
+
+
+def test_bfloat16_is_fast_reads_the_cpu_flags():
+    from utils.training import bfloat16_is_fast
+
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("a GPU always computes bfloat16 natively")
+    assert bfloat16_is_fast("flags : fpu sse avx512f avx512_bf16 avx512vl")
+    assert bfloat16_is_fast("flags : fpu amx_bf16 amx_tile")
+    assert not bfloat16_is_fast("flags : fpu sse avx2 avx512f")
+    assert not bfloat16_is_fast("")

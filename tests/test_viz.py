@@ -126,3 +126,18 @@ def test_set_language_changes_a_title():
     assert romanian.axes[0].get_xlabel() == "emoția prezisă"
     plt.close(english)
     plt.close(romanian)
+
+
+def test_kernels_and_maps_wrap_into_rows_with_readable_numbers():
+    from utils.layers import KERNELS
+
+    names = ["identity", "box_blur", "sobel_x", "sobel_y", "laplacian", "sharpen"]
+    kernels = {name: KERNELS[name] for name in names if name in KERNELS}
+    maps = [np.random.default_rng(0).normal(size=(12, 12)) for _ in kernels]
+    fig = viz.show_kernels_and_maps(kernels, maps, ncols=4)
+    rows = -(-len(kernels) // 4)
+    assert fig.axes[0].get_gridspec().get_geometry() == (2 * rows, min(4, len(kernels)))
+    sizes = [text.get_fontsize() for ax in fig.axes for text in ax.texts]
+    assert sizes and min(sizes) >= 10
+    with pytest.raises(ValueError, match="ncols"):
+        viz.show_kernels_and_maps(kernels, maps, ncols=0)

@@ -263,6 +263,16 @@ def test_not_an_image_is_refused_with_400(client):
     assert "JPEG or PNG" in message
 
 
+@pytest.mark.parametrize(("head", "name"), [(b"GIF89a\x10\x00\x10\x00", "GIF"), (b"\x00\x00\x00\x18ftypheic\x00\x00", "HEIC"),
+                                           (b"II*\x00\x08\x00\x00\x00", "TIFF")])
+def test_a_known_other_format_is_named_in_the_error(client, head, name):
+    response = post_image(client, head + bytes(200), "photo.bin")
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["code"] == "unsupported_format" and error["format"] == name
+    assert f"This is a {name} file" in error["message"] and "JPEG" in error["message"]
+
+
 def test_empty_and_missing_uploads_are_refused_with_400(client):
     assert_error(post_image(client, b""), 400, "empty_file")
     assert_error(client.post("/api/predict", data={"photo": (io.BytesIO(b"x"), "a.jpg")}), 400, "missing_image")

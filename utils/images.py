@@ -296,6 +296,36 @@ class ImageTooLargeError(ImageError):
     """An image whose header declares more pixels than allowed (possibly a decompression bomb)."""
 
 
+class UnsupportedImageFormatError(ImageError):
+    """A file of a known kind the course does not read (GIF, HEIC, TIFF, ...); ``format_name`` names it."""
+
+    def __init__(self, message: str, format_name: str) -> None:
+        super().__init__(message)
+        self.format_name = format_name
+
+
+#: Other files people upload as "photos", by their first bytes: what they are and the advice.
+_UNSUPPORTED_SIGNATURES = (
+    ((b"GIF87a", b"GIF89a"), 0, "GIF", "save the frame you want as JPEG or PNG"),
+    ((b"II*\x00", b"MM\x00*"), 0, "TIFF", "export it as JPEG or PNG"),
+    ((b"%PDF",), 0, "PDF", "a PDF is a document, not a photo: export the page or the picture as JPEG or PNG"),
+)
+_HEIF_BRANDS = {b"heic": "HEIC", b"heix": "HEIC", b"hevc": "HEIC", b"mif1": "HEIF", b"msf1": "HEIF", b"avif": "AVIF"}
+
+
+def unsupported_format(data: bytes) -> tuple[str, str] | None:
+    """``(name, advice)`` when ``data`` starts like a GIF, TIFF, PDF, HEIC/HEIF/AVIF or SVG file, else ``None``."""
+    for signatures, offset, name, advice in _UNSUPPORTED_SIGNATURES:
+        if any(data[offset:offset + len(signature)] == signature for signature in signatures):
+            return name, advice
+    if data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
+        return _HEIF_BRANDS[data[8:12]], "phones save photos this way by default: export it as JPEG (or set the camera to its most compatible format)"
+    head = data[:256].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in data[:1024].lower()):
+        return "SVG", "an SVG is a drawing, not a photo: export it as PNG"
+    return None
+
+
 def _jpeg_size(data: bytes) -> tuple[int, int]:
     position = 2  # after the start-of-image marker FF D8
     while position + 9 <= len(data):
@@ -352,6 +382,11 @@ def image_header_size(data: bytes) -> tuple[str, int, int]:
         width = int.from_bytes(data[18:22], "little", signed=True)
         height = int.from_bytes(data[22:26], "little", signed=True)  # negative: rows stored top-down
         return "bmp", abs(width), abs(height)
+    known = unsupported_format(data)
+    if known:
+        name, advice = known
+        raise UnsupportedImageFormatError(
+            f"This is a {name} file, which the course cannot read (it reads JPEG, PNG, WebP and BMP): {advice}.", name)
     raise ImageError("This is not an image the course can read: use a JPEG or PNG photo (WebP and BMP work too).")
 
 

@@ -46,7 +46,14 @@ class EmptyUploadError(ImageError):
 
 
 class NotAnImageError(ImageError):
-    """Bytes whose header is not that of a JPEG, PNG, WebP or BMP image."""
+    """Bytes whose header is not that of a JPEG, PNG, WebP or BMP image.
+
+    ``format_name`` names the kind of file when it is a known other one (``"GIF"``, ``"HEIC"``, ...).
+    """
+
+    def __init__(self, message: str, format_name: str | None = None) -> None:
+        super().__init__(message)
+        self.format_name = format_name
 
 
 @dataclass(frozen=True)
@@ -118,7 +125,7 @@ class PhotoPipeline:
         try:
             _, width, height = image_header_size(data)
         except ImageError as error:
-            raise NotAnImageError(str(error)) from None
+            raise NotAnImageError(str(error), getattr(error, "format_name", None)) from None
         image = decode_image(data, max_pixels=self.max_pixels, max_side=self.max_side)
         if (image.shape[1] >= image.shape[0]) != (width >= height):  # EXIF orientation turned it a quarter
             width, height = height, width

@@ -466,6 +466,25 @@ OPTIONAL_TRAINING_KEYS = {"optimizer": "adamw", "momentum": 0.9, "batch_norm_mom
 PRECISIONS = ("float32", "mixed_bfloat16")
 
 
+def bfloat16_is_fast(cpuinfo: str | None = None) -> bool:
+    """Whether this machine computes bfloat16 natively: a GPU, or a CPU with AVX-512 BF16 or AMX.
+
+    ``cpuinfo`` is the text of /proc/cpuinfo (read when not given; other systems answer False,
+    since emulated bfloat16 on a CPU is several times slower than float32).
+    """
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        return True
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return False
+    flags = set(cpuinfo.split())
+    return bool(flags & {"avx512_bf16", "amx_bf16"})
+
+
 def read_recipe(path: str | Path) -> dict:
     """The recipe JSON, checked: unknown sections or keys are errors (a typo must not be ignored)."""
     path = Path(path)
@@ -607,7 +626,11 @@ def train(
     if resume is None:
         # The policy applies to the layers built under it (a resumed model's layers carry
         # theirs in the checkpoint); the augmenter and everything after stay float32.
-        keras.mixed_precision.set_global_policy(hp.get("precision", "float32"))
+        precision = hp.get("precision", "float32")
+        if precision == "mixed_bfloat16" and not bfloat16_is_fast():
+            run.log("this machine has no native bfloat16 (no GPU, no AVX-512 BF16 / AMX): training in float32 instead")
+            precision = "float32"
+        keras.mixed_precision.set_global_policy(precision)
         try:
             model = build_emotion_cnn(arch)
         finally:

@@ -166,7 +166,8 @@ def signed_range(values: np.ndarray, percentile: float = 100.0) -> tuple[float, 
 DISPLAY_PERCENTILE = 99.5
 
 
-def _matrix_on(ax, values: np.ndarray, title: str | None, highlight: tuple[int, int, int, int] | None, fmt: str) -> None:
+def _matrix_on(ax, values: np.ndarray, title: str | None, highlight: tuple[int, int, int, int] | None, fmt: str,
+               fontsize: float = 9) -> None:
     values = np.asarray(values, dtype=np.float64)
     signed = values.min() < 0
     bound = float(np.abs(values).max()) or 1.0
@@ -177,7 +178,7 @@ def _matrix_on(ax, values: np.ndarray, title: str | None, highlight: tuple[int, 
         for (i, j), value in np.ndenumerate(values):
             # white text where the cell is dark: both ends of coolwarm, the low end of gray
             light = abs(value) > 0.6 * high if signed else value - low < 0.45 * (high - low)
-            ax.text(j, i, format(value, fmt), ha="center", va="center", fontsize=9, color="white" if light else "black")
+            ax.text(j, i, format(value, fmt), ha="center", va="center", fontsize=fontsize, color="white" if light else "black")
     if highlight is not None:
         top, left, height, width = highlight
         ax.add_patch(plt.Rectangle((left - 0.5, top - 0.5), width, height, fill=False, edgecolor="#2CA02C", linewidth=3))
@@ -245,19 +246,30 @@ def show_feature_maps(maps: Sequence[np.ndarray], titles: Sequence[str] | None =
     return fig
 
 
-def show_kernels_and_maps(kernels: Mapping[str, np.ndarray], maps: Sequence[np.ndarray], *, size: float = 2.2) -> Figure:
-    """One column per filter: the kernel's numbers on top, its feature map below."""
+def show_kernels_and_maps(kernels: Mapping[str, np.ndarray], maps: Sequence[np.ndarray], *, size: float = 2.6,
+                          ncols: int = 4) -> Figure:
+    """Each filter's kernel (its numbers, large enough to read) above its feature map, ``ncols`` filters per row."""
     if len(kernels) != len(maps) or not maps:
         raise ValueError(f"got {len(kernels)} kernels and {len(maps)} maps: give one map per kernel")
-    fig, axes = plt.subplots(2, len(maps), figsize=(size * len(maps), 2 * size + 0.4), squeeze=False,
-                             gridspec_kw={"height_ratios": [0.7, 1]})
-    for column, ((name, kernel), fmap) in enumerate(zip(kernels.items(), maps)):
-        _matrix_on(axes[0, column], np.asarray(kernel), kernel_title(name), None, ".2g")
+    if ncols < 1:
+        raise ValueError(f"ncols must be at least 1, got {ncols}")
+    ncols = min(ncols, len(maps))
+    nrows = -(-len(maps) // ncols)
+    fig, axes = plt.subplots(2 * nrows, ncols, figsize=(size * ncols, nrows * (2 * size + 0.4)), squeeze=False,
+                             gridspec_kw={"height_ratios": [0.8, 1] * nrows})
+    for ax in axes.flat:
+        ax.axis("off")
+    for index, ((name, kernel), fmap) in enumerate(zip(kernels.items(), maps)):
+        row, column = 2 * (index // ncols), index % ncols
+        kernel = np.asarray(kernel)
+        # the numbers shrink with the kernel's side so that a 5x5 kernel still fits its cells
+        _matrix_on(axes[row, column], kernel, kernel_title(name), None, ".2g", fontsize=13 if kernel.shape[1] <= 3 else 10)
+        axes[row, column].axis("on")
+        axes[row, column].spines[:].set_visible(False)
         fmap = np.asarray(fmap, dtype=np.float64).squeeze()
         low, high = signed_range(fmap, DISPLAY_PERCENTILE)
-        axes[1, column].imshow(fmap, cmap="gray", vmin=low, vmax=high)
-        axes[1, column].set_title(f"[{fmap.min():.3g}, {fmap.max():.3g}]", fontsize=9)
-        axes[1, column].axis("off")
+        axes[row + 1, column].imshow(fmap, cmap="gray", vmin=low, vmax=high)
+        axes[row + 1, column].set_title(f"[{fmap.min():.3g}, {fmap.max():.3g}]", fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -59,9 +59,9 @@ class InMemoryRequest(Request):
 class ApiError(Exception):
     """An error answered as JSON with an HTTP status, a stable code (the page translates it) and a message."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, **details: str) -> None:
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.details = status, code, message, details
 
 
 def resolve_model_path(model_path: str | os.PathLike | None = None) -> Path:
@@ -98,7 +98,7 @@ def create_app(
 
     @app.errorhandler(ApiError)
     def api_error(error: ApiError):
-        return jsonify(error={"code": error.code, "message": error.message}), error.status
+        return jsonify(error={"code": error.code, "message": error.message, **error.details}), error.status
 
     @app.errorhandler(413)
     def too_large(error):
@@ -138,6 +138,8 @@ def create_app(
         except EmptyUploadError as error:
             raise ApiError(400, "empty_file", str(error)) from None
         except NotAnImageError as error:
+            if error.format_name:
+                raise ApiError(400, "unsupported_format", str(error), format=error.format_name) from None
             raise ApiError(400, "not_an_image", str(error)) from None
         except ImageTooLargeError as error:
             raise ApiError(400, "too_many_pixels", str(error)) from None

@@ -28,8 +28,10 @@ const TEXTS = {
     foundCamera: "Frame {frame}: {count} faces, {ms} ms.",
     foundCameraOne: "Frame {frame}: 1 face, {ms} ms.",
     noFace: "No face found. Use a photo with a frontal, upright, well-lit face.",
+    noFaceCamera: "Frame {frame}: no face found. Face the camera, keep your head upright and light your face from the front.",
     tooLarge: "This file is larger than {mb} MB: choose a smaller photo.",
     notImage: "This file is not a photo the demo can read: use a JPEG or PNG.",
+    unsupportedFormat: "This is a {format} file, which the demo cannot read: save it as JPEG or PNG and choose it again.",
     corrupt: "This image is damaged and cannot be read: try another photo.",
     tooManyPixels: "This image has too many pixels: resize it and try again.",
     serverError: "The server could not analyse the image: {message}",
@@ -58,8 +60,10 @@ const TEXTS = {
     foundCamera: "Cadrul {frame}: fețe găsite: {count}, {ms} ms.",
     foundCameraOne: "Cadrul {frame}: o față, {ms} ms.",
     noFace: "Nu s-a găsit nicio față. Folosiți o fotografie cu o față văzută din față, neînclinată, bine luminată.",
+    noFaceCamera: "Cadrul {frame}: nu s-a găsit nicio față. Priviți spre cameră, țineți capul drept și luminați-vă fața din față.",
     tooLarge: "Fișierul are mai mult de {mb} MB: alegeți o fotografie mai mică.",
     notImage: "Fișierul nu este o fotografie pe care demonstrația o poate citi: folosiți JPEG sau PNG.",
+    unsupportedFormat: "Este un fișier {format}, pe care demonstrația nu îl poate citi: salvați-l ca JPEG sau PNG și alegeți-l din nou.",
     corrupt: "Imaginea este deteriorată și nu poate fi citită: încercați altă fotografie.",
     tooManyPixels: "Imaginea are prea mulți pixeli: micșorați-o și încercați din nou.",
     serverError: "Serverul nu a putut analiza imaginea: {message}",
@@ -74,6 +78,7 @@ const TEXTS = {
 const ERROR_TEXTS = {
   too_large: "tooLarge",
   not_an_image: "notImage",
+  unsupported_format: "unsupportedFormat",
   empty_file: "notImage",
   corrupt_image: "corrupt",
   too_many_pixels: "tooManyPixels",
@@ -147,7 +152,7 @@ function renderStatus() {
 function showError(body, httpStatus) {
   const code = body && body.error && body.error.code;
   const key = ERROR_TEXTS[code] || (httpStatus === 413 ? "tooLarge" : null);
-  if (key) setStatus(key, { mb: maxMegabytes() }, true);
+  if (key) setStatus(key, { mb: maxMegabytes(), format: (body.error && body.error.format) || "" }, true);
   else setStatus("serverError", { message: (body && body.error && body.error.message) || httpStatus }, true);
 }
 
@@ -249,7 +254,7 @@ async function predict(blob, filename) {
 function showResult(result, statusKey, extra = {}) {
   state.result = result;
   renderResult();
-  if (result.faces.length === 0) setStatus("noFace");
+  if (result.faces.length === 0) setStatus(state.mode === "camera" ? "noFaceCamera" : "noFace", extra);
   else {
     const key = result.faces.length === 1 ? `${statusKey}One` : statusKey;
     setStatus(key, { count: result.faces.length, ms: Math.round(result.elapsed_ms), ...extra });

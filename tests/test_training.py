@@ -257,9 +257,9 @@ def test_a_mixed_bfloat16_run_ships_a_float32_model(tmp_path, synthetic_folders)
 
 
 def test_bfloat16_is_fast_reads_the_cpu_flags():
-    from utils.training import bfloat16_is_fast
-
     import tensorflow as tf
+
+    from utils.training import bfloat16_is_fast
 
     if tf.config.list_physical_devices("GPU"):
         pytest.skip("a GPU always computes bfloat16 natively")

@@ -10,6 +10,7 @@
 # One assignment per lesson, named after it (01_images_bgr_rgb, ...), holding the one notebook
 # of the same name; the points are those of the graded cells' nbgrader metadata.
 import os
+import sys
 from pathlib import Path
 
 c = get_config()  # noqa: F821 (defined by the loader)
@@ -26,6 +27,27 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__"]
 # trains a small network: nbgrader's default of 30 s per cell is far too short for a laptop.
 c.Execute.timeout = 600
 c.Execute.interrupt_on_timeout = True
+
+# Feedback renders the autograded notebook, in which the hidden tests are back: remove them
+# again (and the traceback lines that quote them), so feedback can be sent to students.
+if str(_repo) not in sys.path:
+    sys.path.insert(0, str(_repo))
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import GetGrades  # noqa: E402
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades)
+
+from tools.nbgrader_preprocessors import ExecuteWithoutDemos, HideHiddenTests  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+
+# Autograding skips the lessons' demonstrations (cells tagged `autograde-skip` by
+# `python -m tools.demo_cells --write`: no graded cell needs them), so a submission takes
+# seconds; nbgrader's own list with its Execute replaced, in nbgrader 0.9's order.
+c.Autograde.autograde_preprocessors = [ExecuteWithoutDemos, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                                       SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 
 # JupyterHub with nbgrader's exchange (see docs/instructor_guide.md): uncomment on the hub.
 # c.Exchange.root = "/srv/nbgrader/exchange"

@@ -11,6 +11,7 @@ for the solved one.
 
 from __future__ import annotations
 
+import html as htmllib
 import re
 import time
 
@@ -149,6 +150,19 @@ def test_autograde_scores_untouched_zero_and_solved_full(course, path):
         assert errors == (graded_ids if student == "untouched" else set()), f"{student}: failing graded cells {sorted(errors)}"
 
 
+def hidden_test_lines(source: str) -> list[str]:
+    """The lines between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS``."""
+    lines, inside = [], False
+    for line in source.splitlines():
+        if "BEGIN HIDDEN TESTS" in line:
+            inside = True
+        elif "END HIDDEN TESTS" in line:
+            inside = False
+        elif inside:
+            lines.append(line)
+    return lines
+
+
 @pytest.mark.parametrize("path", LESSONS, ids=ids)
 def test_feedback_html_for_every_submission(course, path):
     for student in STUDENTS:
@@ -156,6 +170,15 @@ def test_feedback_html_for_every_submission(course, path):
         assert page.exists(), f"no feedback for {student}"
         html = page.read_text()
         assert "<html" in html.lower() and path.stem in html
+    # no hidden test is quoted, in the code or in a traceback: the lines between the markers
+    hidden_lines = {line.strip() for cell in read(path).cells for line in hidden_test_lines(cell.source)}
+    assert hidden_lines, f"{path.stem} has no hidden tests to check"
+    for student in STUDENTS:
+        html = (course / "feedback" / student / path.stem / f"{path.stem}.html").read_text()
+        text = htmllib.unescape(re.sub(r"<[^>]+>", "", html))
+        leaked = sorted(line for line in hidden_lines if line and line in text)
+        assert not leaked, f"{student}'s feedback shows hidden tests: {leaked[:3]}"
+        assert "BEGIN HIDDEN TESTS" not in text
     total, maximum = autograded_points(read(path)), all_points(read(path))
     solver_html = (course / "feedback" / "solver" / path.stem / f"{path.stem}.html").read_text()
     assert re.search(rf"Score:\s*{total:g}(\.0)?\s*/\s*{maximum:g}", solver_html), "the solved feedback reports every autograded point"

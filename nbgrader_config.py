@@ -32,12 +32,18 @@ c.Execute.interrupt_on_timeout = True
 # again (and the traceback lines that quote them), so feedback can be sent to students.
 if str(_repo) not in sys.path:
     sys.path.insert(0, str(_repo))
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
-from nbgrader.preprocessors import GetGrades  # noqa: E402
-
-from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbconvert.preprocessors import (
+    ClearMetadataPreprocessor,  # noqa: E402
+    CSSHTMLHeaderPreprocessor,  # noqa: E402
+)
 from nbgrader.preprocessors import (  # noqa: E402
-    AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades)
+    AssignLatePenalties,
+    CheckCellMetadata,
+    GetGrades,  # noqa: E402
+    IgnorePattern,
+    LimitOutput,
+    SaveAutoGrades,
+)
 
 from tools.nbgrader_preprocessors import ExecuteWithoutDemos, HideHiddenTests  # noqa: E402
 

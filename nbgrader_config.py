@@ -28,6 +28,10 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__"]
 c.Execute.timeout = 600
 c.Execute.interrupt_on_timeout = True
 
+# A deleted test cell is put back (with a note) and run, like an edited one: it cannot lose or
+# win points by its absence. `tools/grading.py check LESSON` lists who edited or deleted one.
+c.OverwriteCells.add_missing_cells = True
+
 # Feedback renders the autograded notebook, in which the hidden tests are back: remove them
 # again (and the traceback lines that quote them), so feedback can be sent to students.
 if str(_repo) not in sys.path:

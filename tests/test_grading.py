@@ -49,18 +49,12 @@ REFLECTION = "A student's reflection: the model reads a facial configuration, no
 
 def solved(student_edition, source):
     """The student edition with every solution cell's code taken from the source, markers dropped."""
-    solutions = {nbgrader_meta(c)["grade_id"]: c.source for c in source.cells
-                 if c.cell_type == "code" and nbgrader_meta(c).get("solution")}
-    notebook = nbformat.from_dict(student_edition)
-    filled = 0
-    for cell in notebook.cells:
-        grade_id = nbgrader_meta(cell).get("grade_id")
-        if cell.cell_type == "code" and nbgrader_meta(cell).get("solution") and grade_id in solutions:
-            cell.source = "\n".join(line for line in solutions[grade_id].splitlines() if not _MARKERS.match(line))
-            filled += 1
-        elif cell.cell_type == "markdown" and nbgrader_meta(cell).get("solution"):
-            cell.source = REFLECTION                      # a written answer, for the teacher to grade
-    assert filled == len(solutions) > 0, "every solution cell of the source is in the student edition"
+    notebook = grading.reference_submission(student_edition, source, written_answer=REFLECTION)
+    solutions = [c for c in source.cells if c.cell_type == "code" and nbgrader_meta(c).get("solution")]
+    filled = [c for c in notebook.cells if c.cell_type == "code" and nbgrader_meta(c).get("solution")
+              and "YOUR CODE HERE" not in c.source]
+    assert len(filled) == len(solutions) > 0, "every solution cell of the source is in the student edition"
+    assert not any(_MARKERS.match(line) for c in filled for line in c.source.splitlines())
     return notebook
 
 
@@ -83,6 +77,9 @@ def region_lines(notebook, begin: str, end: str) -> set[str]:
             if len(line) >= 8 and not line.startswith("#") and line not in ("pass", "return None")}
 
 
+TAMPERED: list[str] = []  # the grade ids of lesson 02's test cells the tamperer edited / deleted
+
+
 @pytest.fixture(scope="module")
 def course(tmp_path_factory, record_timing):
     """One full round trip for all lessons; the tests below read what it left behind."""
@@ -97,6 +94,18 @@ def course(tmp_path_factory, record_timing):
             folder = root / "submitted" / student / lesson
             folder.mkdir(parents=True)
             nbformat.write(notebook, folder / source_path.name)
+    # Lesson 02 also gets the submissions an instructor meets in a real class.
+    source_path, edition_path = LESSONS[1], editions[1]
+    renamed = root / "submitted" / "renamer" / source_path.stem
+    renamed.mkdir(parents=True)
+    nbformat.write(solved(read(edition_path), read(source_path)), renamed / f"{source_path.stem} (1).ipynb")
+    tampered = solved(read(edition_path), read(source_path))
+    tests = [c for c in tampered.cells if c.cell_type == "code" and nbgrader_meta(c).get("grade") and nbgrader_meta(c).get("locked")]
+    tests[0].source = "assert True"
+    tampered.cells.remove(tests[1])
+    (root / "submitted" / "tamperer" / source_path.stem).mkdir(parents=True)
+    nbformat.write(tampered, root / "submitted" / "tamperer" / source_path.stem / source_path.name)
+    TAMPERED[:] = [nbgrader_meta(tests[0])["grade_id"], nbgrader_meta(tests[1])["grade_id"]]
     for lesson in ids:
         lesson_start = time.perf_counter()
         grading.autograde(lesson, course=root)
@@ -150,19 +159,6 @@ def test_autograde_scores_untouched_zero_and_solved_full(course, path):
         assert errors == (graded_ids if student == "untouched" else set()), f"{student}: failing graded cells {sorted(errors)}"
 
 
-def hidden_test_lines(source: str) -> list[str]:
-    """The lines between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS``."""
-    lines, inside = [], False
-    for line in source.splitlines():
-        if "BEGIN HIDDEN TESTS" in line:
-            inside = True
-        elif "END HIDDEN TESTS" in line:
-            inside = False
-        elif inside:
-            lines.append(line)
-    return lines
-
-
 @pytest.mark.parametrize("path", LESSONS, ids=ids)
 def test_feedback_html_for_every_submission(course, path):
     for student in STUDENTS:
@@ -170,8 +166,8 @@ def test_feedback_html_for_every_submission(course, path):
         assert page.exists(), f"no feedback for {student}"
         html = page.read_text()
         assert "<html" in html.lower() and path.stem in html
-    # no hidden test is quoted, in the code or in a traceback: the lines between the markers
-    hidden_lines = {line.strip() for cell in read(path).cells for line in hidden_test_lines(cell.source)}
+    # no hidden test is quoted, in the code or in a traceback: the lines only found between the markers
+    hidden_lines = region_lines(read(path), "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
     assert hidden_lines, f"{path.stem} has no hidden tests to check"
     for student in STUDENTS:
         html = (course / "feedback" / student / path.stem / f"{path.stem}.html").read_text()
@@ -184,8 +180,43 @@ def test_feedback_html_for_every_submission(course, path):
     assert re.search(rf"Score:\s*{total:g}(\.0)?\s*/\s*{maximum:g}", solver_html), "the solved feedback reports every autograded point"
 
 
-def test_grades_csv_full_versus_zero(course):
+def test_renamed_and_tampered_submissions(course, capsys):
+    lesson = LESSONS[1].stem
+    folder = course / "submitted" / "renamer" / lesson
+    assert (folder / f"{lesson} (1).ipynb").exists(), "the student's own file is kept"
+    assert (folder / f"{lesson}.ipynb").exists() and (folder / "timestamp.txt").exists()
+    problems = grading.check_integrity(lesson, course)
+    assert problems == [f"{lesson} tamperer: locked cells deleted: {TAMPERED[1]}",
+                        f"{lesson} tamperer: locked cells edited (restored before grading): {TAMPERED[0]}"]
+    rows = {row["student_id"]: float(row["score"]) for row in grading.read_grades(course / "grades.csv") if row["assignment"] == lesson}
+    total = autograded_points(read(LESSONS[1]))
+    # both solved the lesson: the renamed file is graded, the edited and the deleted test are put back and pass
+    assert rows["renamer"] == rows["tamperer"] == total
+    graded = read(course / "autograded" / "tamperer" / lesson / f"{lesson}.ipynb")
+    restored = {nbgrader_meta(c).get("grade_id"): c.source for c in graded.cells}
+    assert restored[TAMPERED[0]] != "assert True" and TAMPERED[1] in restored
+    # a second autograde skips what is unchanged, --force regrades
+    lines = []
+    grading.autograde(lesson, course=course, students=["renamer"], report=lines.append)
+    assert lines == [f"[1/1] {lesson} renamer: unchanged since it was graded (--force grades it again)"] + \
+        [f"warning: {p}" for p in problems]
+    with pytest.raises(grading.GradingError, match="nobody"):
+        grading.autograde(lesson, course=course, students=["nobody"])
+
+
+def test_grade_table_has_course_totals_and_manual_flags(course):
     rows = grading.read_grades(course / "grades.csv")
+    waiting = grading.needs_manual_grade(course)
+    table = grading.grade_table(rows, waiting)
+    maximum = sum(all_points(read(path)) for path in LESSONS)
+    assert f"{'course total':<24} {'untouched':<16} {0.0:6.1f} / {maximum:.1f} (0%), {len(LESSONS)} lessons" in table
+    manual = [path.stem for path in LESSONS if autograded_points(read(path)) < all_points(read(path))]
+    assert manual and {(lesson, "solver") for lesson in manual} <= waiting
+    assert "needs manual grade" in table
+
+
+def test_grades_csv_full_versus_zero(course):
+    rows = [row for row in grading.read_grades(course / "grades.csv") if row["student_id"] in STUDENTS]
     got = {(row["assignment"], row["student_id"]): (float(row["score"]), float(row["max_score"])) for row in rows}
     expected = {}
     for path in LESSONS:

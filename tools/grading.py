@@ -1,7 +1,9 @@
 """The instructor's grading steps, one command each, plain nbgrader underneath.
 
     python tools/grading.py release [LESSON ...]   # lessons/ -> source/ -> nbgrader generate_assignment
-    python tools/grading.py autograde LESSON ...   # nbgrader autograde LESSON --create --force
+    python tools/grading.py autograde LESSON ...   # nbgrader autograde LESSON --student S --create --force, per student
+        [--student S ...] [--force]                # only these students; also those already graded and unchanged
+    python tools/grading.py check LESSON ...       # which submissions changed or deleted a test cell of the release
     python tools/grading.py feedback LESSON ...    # nbgrader generate_feedback LESSON --force
     python tools/grading.py export [--to FILE]     # nbgrader export --to FILE  (grades CSV)
     python tools/grading.py grades [--to FILE]     # print the exported grades as a table
@@ -18,9 +20,13 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 try:
@@ -70,12 +76,152 @@ def release(lessons: Sequence[str] = (), course: Path | None = None, out: Path |
     """Copy the lessons into ``source/`` and run generate_assignment on each; return the student notebooks."""
     course = Path(course) if course else course_dir()
     out = Path(out) if out else PROJECT_ROOT / "build" / "student"
+    for path in editions.lesson_paths(editions.LESSONS_DIR, lessons):
+        # what it runs, as the instructor would type it (nbgrader's API is called in-process)
+        print(f"$ cp lessons/{path.name} {course}/source/{path.stem}/ && nbgrader generate_assignment {path.stem} --create --force",
+              flush=True)
     return editions.build_student_editions(out, names=lessons, course_dir=course)
 
 
-def autograde(lesson: str, course: Path | None = None) -> str:
-    """Autograde every submission of ``lesson`` in ``submitted/*/<lesson>/`` (students are added to the gradebook)."""
-    return run_nbgrader("autograde", lesson, "--create", "--force", course_dir=course)
+@dataclass(frozen=True)
+class Submission:
+    """One student's folder ``submitted/<student>/<lesson>/``: its notebook (None: none usable) and what was done."""
+
+    student: str
+    folder: Path
+    notebook: Path | None
+    note: str = ""
+
+
+def find_submissions(lesson: str, course: Path | None = None) -> list[Submission]:
+    """Every student's submission of ``lesson``, made gradeable without losing anything.
+
+    A notebook saved under another name (``lesson (1).ipynb``, ``Copy of lesson.ipynb``) is
+    *copied* to ``<lesson>.ipynb`` when it is the folder's only notebook (the original stays);
+    a folder with several other notebooks, or none, is reported and skipped. A hand-placed
+    folder without nbgrader's ``timestamp.txt`` gets one from the notebook's modification time,
+    because ``release_feedback`` needs it.
+    """
+    course = Path(course) if course else course_dir()
+    found = []
+    for folder in sorted((course / "submitted").glob(f"*/{lesson}")):
+        if not folder.is_dir():
+            continue
+        student, expected, note = folder.parent.name, folder / f"{lesson}.ipynb", ""
+        if not expected.exists():
+            others = sorted(path for path in folder.glob("*.ipynb") if not path.name.startswith("."))
+            if len(others) != 1:
+                names = ", ".join(path.name for path in others) or "no notebook"
+                found.append(Submission(student, folder, None, f"skipped: {names} in {folder}; leave one notebook named {expected.name}"))
+                continue
+            shutil.copy2(others[0], expected)
+            note = f"graded {others[0].name} (copied to {expected.name})"
+        stamp = folder / "timestamp.txt"
+        if not stamp.exists():
+            moment = datetime.fromtimestamp(expected.stat().st_mtime, tz=UTC)
+            stamp.write_text(moment.strftime("%Y-%m-%d %H:%M:%S.%f %Z"))
+            note = (note + "; " if note else "") + "timestamp.txt written from the file's time"
+        found.append(Submission(student, folder, expected, note))
+    return found
+
+
+def _needs_grading(submission: Submission, course: Path, lesson: str) -> bool:
+    graded = course / "autograded" / submission.student / lesson / f"{lesson}.ipynb"
+    return not graded.exists() or graded.stat().st_mtime < submission.notebook.stat().st_mtime
+
+
+def autograde(lesson: str, course: Path | None = None, students: Sequence[str] = (), force: bool = False,
+              report: Callable[[str], None] = print) -> str:
+    """Autograde ``lesson`` student by student (students are added to the gradebook); return nbgrader's logs.
+
+    Only submissions that are new or changed since their last autograding are graded, unless
+    ``force``; ``students`` limits it to those. Each student's line reports the time it took.
+    """
+    course = Path(course) if course else course_dir()
+    submissions = find_submissions(lesson, course)
+    if students:
+        unknown = sorted(set(students) - {s.student for s in submissions})
+        if unknown:
+            raise GradingError(f"no submission of {lesson} for {', '.join(unknown)} in {course / 'submitted'}")
+        submissions = [s for s in submissions if s.student in students]
+    if not submissions:
+        raise GradingError(f"no submissions of {lesson} in {course / 'submitted'}/<student>/{lesson}/")
+    logs = []
+    for number, submission in enumerate(submissions, 1):
+        prefix = f"[{number}/{len(submissions)}] {lesson} {submission.student}"
+        if submission.notebook is None:
+            report(f"{prefix}: {submission.note}")
+            continue
+        if not force and not _needs_grading(submission, course, lesson):
+            report(f"{prefix}: unchanged since it was graded (--force grades it again)")
+            continue
+        started = time.perf_counter()
+        logs.append(run_nbgrader("autograde", lesson, "--student", submission.student, "--create", "--force", course_dir=course))
+        note = f" ({submission.note})" if submission.note else ""
+        report(f"{prefix}: graded in {time.perf_counter() - started:.1f} s{note}")
+    for problem in check_integrity(lesson, course):
+        report(f"warning: {problem}")
+    return "\n".join(logs)
+
+
+def reference_submission(student_edition, source, written_answer: str = "A reference answer."):
+    """The student edition with the source's solutions filled in: a submission that must earn every point.
+
+    Instructors use it to check the autograder after editing a lesson; the benchmark and the
+    tests grade it. Markdown answers (graded by hand) get ``written_answer``.
+    """
+    import nbformat
+
+    markers = ("### BEGIN SOLUTION", "### END SOLUTION")
+    solutions = {cell.metadata["nbgrader"]["grade_id"]: cell.source for cell in source.cells
+                 if cell.cell_type == "code" and cell.get("metadata", {}).get("nbgrader", {}).get("solution")}
+    notebook = nbformat.from_dict(student_edition)
+    for cell in notebook.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if not meta.get("solution"):
+            continue
+        if cell.cell_type == "code" and meta.get("grade_id") in solutions:
+            cell.source = "\n".join(line for line in solutions[meta["grade_id"]].splitlines() if line.strip() not in markers)
+        elif cell.cell_type == "markdown":
+            cell.source = written_answer
+    return notebook
+
+
+def _locked_cells(notebook) -> dict[str, str]:
+    return {cell.metadata["nbgrader"]["grade_id"]: cell.source for cell in notebook.cells
+            if cell.get("metadata", {}).get("nbgrader", {}).get("locked") and "grade_id" in cell.metadata["nbgrader"]}
+
+
+def check_integrity(lesson: str, course: Path | None = None) -> list[str]:
+    """Submissions whose locked cells (tests, instructions) differ from the release, or are missing.
+
+    nbgrader puts the locked cells back before autograding, so an edited test cannot earn
+    points; this report tells the instructor who tried (or broke a cell by accident).
+    """
+    import nbformat
+
+    course = Path(course) if course else course_dir()
+    released = course / "release" / lesson / f"{lesson}.ipynb"
+    if not released.exists():
+        raise GradingError(f"no release of {lesson} at {released}: run `tools/grading.py release {lesson}` first")
+    reference = _locked_cells(nbformat.read(released, as_version=4))
+    problems = []
+    for submission in find_submissions(lesson, course):
+        if submission.notebook is None:
+            continue
+        try:
+            submitted = _locked_cells(nbformat.read(submission.notebook, as_version=4))
+        except Exception as error:  # a file that is not a notebook any more
+            problems.append(f"{lesson} {submission.student}: the notebook cannot be read ({error})")
+            continue
+        deleted = sorted(set(reference) - set(submitted))
+        edited = sorted(grade_id for grade_id in set(reference) & set(submitted)
+                        if submitted[grade_id].strip() != reference[grade_id].strip())
+        if deleted:
+            problems.append(f"{lesson} {submission.student}: locked cells deleted: {', '.join(deleted)}")
+        if edited:
+            problems.append(f"{lesson} {submission.student}: locked cells edited (restored before grading): {', '.join(edited)}")
+    return problems
 
 
 def feedback(lesson: str, course: Path | None = None) -> str:
@@ -100,6 +246,38 @@ def read_grades(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+def needs_manual_grade(course: Path | None = None) -> set[tuple[str, str]]:
+    """``(lesson, student)`` pairs whose submission still waits for a grade by hand."""
+    from nbgrader.api import Gradebook
+
+    course = Path(course) if course else course_dir()
+    waiting = set()
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        for assignment in gradebook.assignments:
+            for submission in assignment.submissions:
+                if submission.needs_manual_grade:
+                    waiting.add((assignment.name, submission.student.id))
+    return waiting
+
+
+def grade_table(rows: list[dict[str, str]], waiting: set[tuple[str, str]] = frozenset()) -> str:
+    """One line per student and lesson, then each student's course total (``*``: waits for a grade by hand)."""
+    lines, totals = [], {}
+    for row in sorted(rows, key=lambda r: (r["student_id"], r["assignment"])):
+        score, maximum = float(row["score"]), float(row["max_score"])
+        flag = "  * needs manual grade" if (row["assignment"], row["student_id"]) in waiting else ""
+        lines.append(f"{row['assignment']:<24} {row['student_id']:<16} {score:6.1f} / {maximum:.1f}{flag}")
+        got, out_of, lessons = totals.get(row["student_id"], (0.0, 0.0, 0))
+        totals[row["student_id"]] = (got + score, out_of + maximum, lessons + 1)
+    lines.append("")
+    for student, (got, out_of, lessons) in sorted(totals.items()):
+        share = f" ({100 * got / out_of:.0f}%)" if out_of else ""
+        lines.append(f"{'course total':<24} {student:<16} {got:6.1f} / {out_of:.1f}{share}, {lessons} lessons")
+    if waiting:
+        lines.append(f"* {len(waiting)} submissions wait for a grade by hand: formgrader, then `feedback` and `grades` again")
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tools/grading.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--course-dir", type=Path, help="nbgrader course directory (default: nbgrader_config.py's, build/nbgrader)")
@@ -107,8 +285,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     step = commands.add_parser("release", help="student editions of the lessons (nbgrader generate_assignment)")
     step.add_argument("lessons", nargs="*", help="lesson names (default: all)")
     step.add_argument("--out", type=Path, help="also copy the student editions here (default: build/student)")
-    for name, text in [("autograde", "nbgrader autograde: grade submitted/*/<lesson>"),
-                       ("feedback", "nbgrader generate_feedback: HTML feedback per student")]:
+    step = commands.add_parser("autograde", help="nbgrader autograde, student by student: grade submitted/*/<lesson>")
+    step.add_argument("lessons", nargs="+", help="lesson names")
+    step.add_argument("--student", action="append", default=[], help="only this student (repeat for several)")
+    step.add_argument("--force", action="store_true", help="also grade submissions graded before and unchanged since")
+    for name, text in [("feedback", "nbgrader generate_feedback: HTML feedback per student"),
+                       ("check", "locked cells edited or deleted in the submissions")]:
         step = commands.add_parser(name, help=text)
         step.add_argument("lessons", nargs="+", help="lesson names")
     for name, text in [("export", "nbgrader export: grades CSV"), ("grades", "export, then print the grades")]:
@@ -120,15 +302,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "release":
             for path in release(args.lessons, course, args.out):
                 print(path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path)
-        elif args.command in ("autograde", "feedback"):
+        elif args.command == "autograde":
             for lesson in args.lessons:
-                print((autograde if args.command == "autograde" else feedback)(lesson, course).strip())
+                autograde(lesson, course, students=args.student, force=args.force)
+        elif args.command == "feedback":
+            for lesson in args.lessons:
+                print(feedback(lesson, course).strip())
+        elif args.command == "check":
+            problems = [problem for lesson in args.lessons for problem in check_integrity(lesson, course)]
+            print("\n".join(problems) if problems else "every submission's locked cells match the release")
         else:
             path = export(args.to, course)
             print(path)
             if args.command == "grades":
-                for row in read_grades(path):
-                    print(f"{row['assignment']:<24} {row['student_id']:<16} {float(row['score']):6.1f} / {float(row['max_score']):.1f}")
+                print(grade_table(read_grades(path), needs_manual_grade(course)))
     except (GradingError, editions.EditionError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

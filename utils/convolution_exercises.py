@@ -16,7 +16,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from utils.layers.convolution import conv2d, correlate2d, correlate_patch
+from utils.by_hand import guarded
+from utils.layers.convolution import conv2d, conv_output_size, correlate2d, correlate_patch
 
 
 def _is_integer(value) -> bool:
@@ -28,6 +29,8 @@ def _is_integer(value) -> bool:
 
 def check_output_cell(student: Callable, hidden: bool = False) -> None:
     """``student(patch, kernel, bias=0.0)``: ``sum(patch * kernel) + bias`` as a float; ``ValueError`` on a shape mismatch."""
+    if hidden:  # written by hand: the course's own version is switched off
+        student = guarded(student, (correlate_patch, correlate2d, conv2d), "output_cell")
     tiny = np.ones((6, 6), dtype=np.float32)
     tiny[:3, 3:] = 9
     sobel_x = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=np.float32)
@@ -55,6 +58,8 @@ def check_output_cell(student: Callable, hidden: bool = False) -> None:
 
 def check_conv2d_valid(student: Callable, hidden: bool = False) -> None:
     """``student(image, kernel, stride=1)``: a 'valid' cross-correlation (no flip) with the given stride."""
+    if hidden:  # written by hand: the course's own version is switched off
+        student = guarded(student, (conv2d, correlate2d), "conv2d_valid")
     rng = np.random.default_rng(12)
     cases = [((6, 6), (3, 3), 1), ((5, 5), (3, 3), 2)]
     if hidden:
@@ -87,6 +92,8 @@ def output_size_reference(size: int, kernel: int, stride: int = 1, padding: int 
 
 def check_output_size(student: Callable, hidden: bool = False) -> None:
     """``student(size, kernel, stride=1, padding=0)``: an integer, floored; 'same' gives ceil(size / stride)."""
+    if hidden:  # written by hand: the course's own version is switched off
+        student = guarded(student, (conv_output_size,), "output_size")
     cases = [(48, 3, 1, 0), (48, 3, 1, 1), (48, 3, 2, 1), (6, 3, 1, 0), (48, 3, 1, "valid"), (48, 3, 1, "same")]
     if hidden:
         cases += [(size, kernel, stride, pad) for size in (5, 7, 11, 24, 47, 48, 100) for kernel in (1, 3, 5)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from utils.by_hand import guarded
 from utils.calibration import apply_temperature, expected_calibration_error, fit_temperature, negative_log_likelihood
 
 TOLERANCE = 1e-9
@@ -112,6 +113,8 @@ def check_grad_cam_weights(student: Callable, hidden: bool = False) -> None:
 
 def check_expected_calibration_error(student: Callable, hidden: bool = False) -> None:
     """``student(probabilities, labels, n_bins)`` must return the ECE with equal-width confidence bins."""
+    if hidden:  # written by hand: the course's own version is switched off
+        student = guarded(student, (expected_calibration_error,), "expected_calibration_error")
     rng = np.random.default_rng(2028)
     right = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]])
     cases = [(right, np.array([0, 0, 1, 1]), 10), (*_random_predictions(rng, 200), 15)]
@@ -139,6 +142,8 @@ def _unweighted_ece(probabilities, labels, n_bins: int) -> float:
 
 def check_fit_temperature(student: Callable, hidden: bool = False) -> None:
     """``student(probabilities, labels)`` must return the T > 0 that minimises the NLL, within 2 %."""
+    if hidden:  # written by hand: the course's own version is switched off
+        student = guarded(student, (fit_temperature,), "fit_temperature")
     rng = np.random.default_rng(2029)
     cases = [_random_predictions(rng, 300, sharpness=4.0)]            # sharp logits, labels drawn from them: T near 1
     over, labels = _random_predictions(rng, 400, sharpness=1.0)

@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from utils.by_hand import guarded
 from utils.metrics import accuracy, confusion_matrix
 from utils.models import Architecture, batchnorm_params, conv_params, parameter_table
 
@@ -46,6 +47,8 @@ def block_parameters_reference(channels_in: int, filters: int, kernel_size: int 
 
 def check_block_parameters(student: Callable, hidden: bool = False) -> None:
     """``student(channels_in, filters, kernel_size=3, convs=2, batch_norm=True)``: the parameters of one block."""
+    if hidden:  # written by hand: the course's own version is switched off
+        student = guarded(student, (conv_params, batchnorm_params), "block_parameters")
     cases = [((1, 16), {}), ((16, 32), {}), ((1, 16), {"batch_norm": False})]
     if hidden:
         cases += [((3, 10), {"kernel_size": 5, "convs": 1}), ((8, 8), {"convs": 3, "batch_norm": False})]
@@ -163,6 +166,9 @@ def check_accuracy_confusion(my_accuracy: Callable, my_confusion_matrix: Callabl
 
     ``labels`` and ``predictions`` (for example a lesson's test-set evaluation) are checked too when given.
     """
+    if hidden:  # written by hand: the course's own versions are switched off
+        my_accuracy = guarded(my_accuracy, (accuracy, confusion_matrix), "my_accuracy")
+        my_confusion_matrix = guarded(my_confusion_matrix, (accuracy, confusion_matrix), "my_confusion_matrix")
     def matrix(t, p, k):
         result = np.asarray(my_confusion_matrix(t, p, k))
         assert result.shape == (k, k), f"the confusion matrix of {k} classes has shape ({k}, {k}), got {result.shape}"

@@ -274,11 +274,11 @@ def test_the_checker_catches_broken_backward_passes():
 
 
 def test_the_learning_modules_import_only_numpy():
-    """Layering: utils.layers (backward, optimizers, the numpy CNN, exercises) imports no Keras, widgets or plots."""
+    """Layering: utils.layers (backward, optimizers, the numpy CNN) and its exercise checks import no Keras, widgets or plots."""
     import subprocess
     import sys
 
-    code = ("import sys, utils.layers, utils.layers.numpy_cnn, utils.layers.exercises, utils.layers.descent; "
+    code = ("import sys, utils.layers, utils.layers.numpy_cnn, utils.backward_exercises, utils.layers.descent; "
             "print([m for m in ('keras', 'tensorflow', 'ipywidgets', 'matplotlib') if m in sys.modules])")
     from conftest import PROJECT_ROOT
 

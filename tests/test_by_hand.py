@@ -19,7 +19,7 @@ CASES = [
      "def answer(z):\n    return layers.softmax(z)", None),
     ("utils.inside_exercises:check_expected_calibration_error", "from utils.calibration import expected_calibration_error",
      "def answer(p, y, n_bins):\n    return expected_calibration_error(p, y, n_bins)", None),
-    ("utils.layers.exercises:check_momentum_step", "from utils.layers.optim import momentum_step",
+    ("utils.backward_exercises:check_momentum_step", "from utils.layers.optim import momentum_step",
      "def answer(w, g, v, learning_rate, momentum=0.9):\n    return momentum_step(w, g, v, learning_rate, momentum)", None),
 ]
 

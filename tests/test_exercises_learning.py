@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from utils.by_hand import UsedTheLibrary
-from utils.layers.exercises import (
+from utils.backward_exercises import (
     check_conv_weight_gradient,
     check_max_pool_backward,
     check_momentum_step,

@@ -1,6 +1,6 @@
 """Lesson 03's graded exercises: the checks its test cells run.
 
-Same rules as :mod:`utils.layers.exercises` (lesson 04) and :mod:`utils.inside_exercises`
+Same rules as :mod:`utils.backward_exercises` (lesson 04) and :mod:`utils.inside_exercises`
 (lesson 05): each ``check_*`` calls the student's function on several cases and raises
 ``AssertionError`` with a message that says what is expected. Every answer that meets the
 statement passes: the result may be a list, a tuple or an array, of any float dtype, within

@@ -1,6 +1,6 @@
 """Lesson 05's graded exercises: references and the checks a test cell runs.
 
-Same rules as :mod:`utils.layers.exercises`: each ``check_*`` calls the student's function on
+Same rules as :mod:`utils.backward_exercises`: each ``check_*`` calls the student's function on
 several cases (arguments as arrays *and* as lists), accepts every correct form of the answer
 (list, tuple or array; Python or numpy numbers; within the stated tolerance), names the classic
 wrong answer when it sees it, and ``hidden=True`` adds the cases a hidden test block keeps.

@@ -1,6 +1,6 @@
 """Lesson 04's exercises 6-9 (the model and its evaluation): the checks their test cells run.
 
-Same rules as :mod:`utils.layers.exercises` (exercises 1-5): every answer that meets the
+Same rules as :mod:`utils.backward_exercises` (exercises 1-5): every answer that meets the
 statement passes, whatever its form (a list or an array, Python or numpy integers, any
 layer that computes the same function), and the classic wrong answers fail with a message
 that names them. ``hidden=True`` adds the cases a hidden test block keeps for autograding.

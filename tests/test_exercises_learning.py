@@ -4,7 +4,6 @@ typical mistakes fail with a message that names them."""
 import numpy as np
 import pytest
 
-from utils.by_hand import UsedTheLibrary
 from utils.backward_exercises import (
     check_conv_weight_gradient,
     check_max_pool_backward,
@@ -16,6 +15,7 @@ from utils.backward_exercises import (
     momentum_update,
     softmax_ce_gradient,
 )
+from utils.by_hand import UsedTheLibrary
 
 # --------------------------------------------------------------------------- correct solutions, several styles
 

@@ -245,3 +245,38 @@ def test_head_parameters_correct_forms_pass(solution):
 def test_head_parameters_wrong_answers_fail(solution, message):
     with pytest.raises(AssertionError, match=message):
         check_head_parameters(solution, hidden=True)
+
+
+# --------------------------------------------------------------------------- the course language
+
+
+@pytest.fixture
+def romanian():
+    from utils.i18n import set_language
+
+    set_language("ro")
+    try:
+        yield
+    finally:
+        set_language("en")
+
+
+WRONG_ANSWERS = [  # (check, wrong answer, English message, Romanian message)
+    (check_max_pool, pool_from_zero, "not from 0", "ferestrele cu valori negative au dat 0"),
+    (check_cross_entropy, ce_sum, "this is the sum of the losses", "aceasta este suma pierderilor"),
+    (check_head_parameters, head_no_bias, "9437184 leaves out the biases", "9.437.184 lasă deoparte biasurile"),
+]
+
+
+@pytest.mark.parametrize("check, solution, english, romanian_text", WRONG_ANSWERS, ids=lambda v: getattr(v, "__name__", None))
+def test_wrong_answers_fail_in_romanian(romanian, check, solution, english, romanian_text):
+    with pytest.raises(AssertionError) as failure:
+        check(solution, hidden=True)
+    assert romanian_text in str(failure.value) and english not in str(failure.value), str(failure.value)
+
+
+@pytest.mark.parametrize("check, solution, english, romanian_text", WRONG_ANSWERS, ids=lambda v: getattr(v, "__name__", None))
+def test_wrong_answers_fail_in_english(check, solution, english, romanian_text):
+    with pytest.raises(AssertionError) as failure:
+        check(solution, hidden=True)
+    assert english in str(failure.value) and romanian_text not in str(failure.value), str(failure.value)

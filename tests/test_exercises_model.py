@@ -227,3 +227,37 @@ def test_most_confused_pair_correct_forms_pass(solution):
 def test_most_confused_pair_wrong_answers_fail(solution, message):
     with pytest.raises(AssertionError, match=message):
         check_most_confused_pair(solution, hidden=True)
+
+
+# --------------------------------------------------------------------------- the course language
+
+
+@pytest.fixture
+def romanian():
+    from utils.i18n import set_language
+
+    set_language("ro")
+    try:
+        yield
+    finally:
+        set_language("en")
+
+
+def _fails(check, *answers) -> str:
+    with pytest.raises(AssertionError) as failure:
+        check(*answers, hidden=True)
+    return str(failure.value)
+
+
+def test_wrong_answers_fail_in_romanian(romanian):
+    message = _fails(check_accuracy_confusion, acc, matrix_transposed)
+    assert "matricea de confuzie este transpusă" in message and "transposed" not in message, message
+    message = _fails(check_block_parameters, block_trainable_bn)        # numbers written the Romanian way
+    assert "2.544 numără doar jumătatea antrenabilă" in message and "trainable half" not in message, message
+
+
+def test_wrong_answers_fail_in_english():
+    message = _fails(check_accuracy_confusion, acc, matrix_transposed)
+    assert "the confusion matrix is transposed" in message and "transpusă" not in message, message
+    message = _fails(check_block_parameters, block_trainable_bn)
+    assert "2,544 counts only the trainable half" in message and "antrenabilă" not in message, message

@@ -1,14 +1,19 @@
 """Lessons 01 and 02's exercise checks: every correct form passes (lists, tuples, loops, other orders of the
-steps), and the classic wrong answers fail."""
+steps), and the classic wrong answers fail, with a message in the course language."""
 
+import ast
+import inspect
 import math
+import re
 
 import cv2
 import numpy as np
 import pytest
+from lesson_files import LESSONS_DIR, read
 
 from utils import convolution_exercises as conv_ex
 from utils import images_exercises as img_ex
+from utils.i18n import get_language, set_language
 
 
 def passes(check, student):
@@ -512,3 +517,72 @@ def test_edge_kernel_correct_designs_pass(kernel):
 ])
 def test_edge_kernel_wrong_designs_fail(kernel):
     fails(conv_ex.check_horizontal_edge_kernel, lambda: kernel)
+
+
+# =========================================================================== the messages' language
+
+@pytest.fixture
+def language():
+    """Switch the course language inside a test; English again afterwards, even when the test fails."""
+    before = get_language()
+    try:
+        yield set_language
+    finally:
+        set_language(before)
+
+
+def failure_message(check, student) -> str:
+    with pytest.raises(AssertionError) as failure:
+        check(student, hidden=False)
+    return str(failure.value)
+
+
+@pytest.mark.parametrize("check, student, english, romanian", [
+    (img_ex.check_bgr_to_rgb_copy, rgb_view, "return a new array, not a view of the input",
+     "întoarceți un tablou nou, nu o vedere a intrării"),
+    (img_ex.check_majority_baseline, majority_of_test, "expected 0.2500, got 0.7500: take the most frequent class",
+     "se aștepta 0,2500, s-a obținut 0,7500: luați clasa cea mai frecventă"),
+    (conv_ex.check_output_cell, cell_flipped, "the example of section 3 gives 32", "exemplul din secțiunea 3 dă 32"),
+    (conv_ex.check_output_size, size_true_division, "must be an int, got 46.0", "trebuie să fie un int, s-a obținut 46.0"),
+    (conv_ex.check_conv_layer_summary, summary_ignores_channels, "18496 parameters, got 640",
+     "18.496 de parametri, s-a obținut 640"),
+], ids=["bgr_view", "majority_of_test", "cell_flipped", "size_float", "summary_no_channels"])
+def test_a_wrong_answer_is_told_in_the_course_language(language, check, student, english, romanian):
+    language("ro")
+    message = failure_message(check, student)
+    assert romanian in message and english not in message, message
+    language("en")
+    message = failure_message(check, student)
+    assert english in message and romanian not in message, message
+
+
+def _untranslated_messages(source: str, where: str) -> list[str]:
+    """Asserts and ``raise AssertionError(...)`` whose message is a plain string instead of ``tr(en, ro)``."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Assert):
+            message = node.msg
+        elif (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and isinstance(node.exc.func, ast.Name)
+              and node.exc.func.id == "AssertionError" and node.exc.args):
+            message = node.exc.args[0]
+        else:
+            continue
+        if isinstance(message, (ast.Constant, ast.JoinedStr)):
+            found.append(f"{where}, line {node.lineno}: {ast.unparse(message)}")
+    return found
+
+
+@pytest.mark.parametrize("module", [img_ex, conv_ex], ids=["images_exercises", "convolution_exercises"])
+def test_every_check_message_of_the_modules_goes_through_tr(module):
+    assert not _untranslated_messages(inspect.getsource(module), module.__name__)
+
+
+@pytest.mark.parametrize("name", ["01_images_bgr_rgb.ipynb", "02_convolution.ipynb"])
+def test_every_message_of_the_graded_cells_goes_through_tr(name):
+    notebook = read(LESSONS_DIR / name)
+    language_cell = next(c.source for c in notebook.cells if c.cell_type == "code")
+    assert re.search(r"from utils\.i18n import .*\bfmt\b", language_cell) and re.search(r"\btr\b", language_cell)
+    problems = [problem for index, cell in enumerate(notebook.cells)
+                if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")
+                for problem in _untranslated_messages(cell.source, f"{name} cell {index}")]
+    assert not problems, "\n".join(problems)

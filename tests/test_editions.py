@@ -95,10 +95,44 @@ def test_language_edition_has_one_language(language_editions, path, lang):
     for mine, theirs in zip(edition_code, source_code):
         if "language" in theirs.metadata.get("tags", []) or "utils.i18n import" in theirs.source:
             continue
+        if editions.is_locked(theirs):
+            assert mine.source == theirs.source, "graded, locked cells are the same in both editions"
+            continue
         assert mine.source == editions.resolve_tr_calls(theirs.source, lang), "code changes only where tr(...) is resolved"
-    leftover = [c.source for c in edition_code if re.search(r"\btr\b", c.source)]
+    leftover = [c.source for c in edition_code if re.search(r"\btr\b", editions._TR_IMPORT.sub("", c.source))
+                and not editions.is_locked(c)]
     assert not leftover, f"the {lang} edition still calls tr(...): {leftover[:2]}"
     assert edition.metadata["language"] == lang and edition.metadata["kernelspec"] == source.metadata["kernelspec"]
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=ids)
+def test_both_editions_can_be_graded_in_one_gradebook(language_editions, path):
+    """nbgrader restores graded and locked cells from the release by grade_id: they must not differ by language."""
+    def locked(lang):
+        return {c.metadata["nbgrader"]["grade_id"]: c.source
+                for c in read(language_editions / lang / path.name).cells if editions.is_locked(c)}
+
+    english, romanian = locked("en"), locked("ro")
+    assert english and english == romanian
+
+
+def test_locked_cells_keep_their_tr_calls_and_still_speak_the_edition_language():
+    notebook = nbformat.v4.new_notebook()
+    test_cell = 'assert 1 + 1 == 2, tr("arithmetic", "aritmetică")'
+    notebook.cells = [
+        nbformat.v4.new_code_cell('from utils.i18n import set_language, tr\nset_language("en")', metadata={"tags": ["language"]}),
+        nbformat.v4.new_code_cell('print(tr("hello", "salut"))'),
+        nbformat.v4.new_code_cell(test_cell, metadata={"nbgrader": {"grade": True, "locked": True, "grade_id": "t", "points": 1}}),
+    ]
+    edition = editions.language_edition(notebook, "ro")
+    assert edition.cells[1].source == 'print("salut")'
+    assert edition.cells[2].source == test_cell
+    assert "tr" in edition.cells[0].source, "the import stays while a locked cell calls tr"
+    namespace: dict = {}
+    exec(edition.cells[0].source, namespace)
+    exec('message = tr("arithmetic", "aritmetică")', namespace)
+    assert namespace["message"] == "aritmetică"
+    namespace["set_language"]("en")
 
 
 def test_resolve_tr_calls_keeps_the_chosen_argument_verbatim():

@@ -8,7 +8,8 @@
 ``language`` keeps only one language's theory cells (tags ``lang:en`` / ``lang:ro``) and
 switches the ``language`` cell to ``set_language("<lang>")``; in code cells every
 ``tr(english, romanian)`` call becomes its ``lang`` argument (:func:`resolve_tr_calls`), so the
-notebook a student opens reads as plain Python in its language. The instructor source keeps both.
+notebook a student opens reads as plain Python in its language -- except in the graded, locked
+cells, which stay the same in both editions (:func:`is_locked`). The instructor source keeps both.
 
 ``student`` runs nbgrader's own ``generate_assignment`` on every lesson: solutions between
 ``### BEGIN SOLUTION`` / ``### END SOLUTION`` become ``# YOUR CODE HERE`` +
@@ -140,6 +141,18 @@ def _drop_unused_tr_import(cells: list) -> None:
             cell.source = re.sub(r"\n{3,}", "\n\n", _TR_IMPORT.sub(without_tr, cell.source)).strip("\n")
 
 
+def is_locked(cell) -> bool:
+    """Whether nbgrader restores this cell from the release when it grades (graded tests, locked cells).
+
+    Such cells keep their ``tr(english, romanian)`` calls in both editions, so they are the same
+    text in English and Romanian: one gradebook grades either edition, cell for cell by
+    ``grade_id``, and the checksums match (an edited cell is still caught). Their messages
+    still come out in the edition's language, since ``tr`` follows ``set_language``.
+    """
+    grading = cell.get("metadata", {}).get("nbgrader", {})
+    return bool(grading.get("locked") or grading.get("grade"))
+
+
 def language_edition(notebook: nbformat.NotebookNode, lang: str) -> nbformat.NotebookNode:
     """A copy of a bilingual lesson with only ``lang``'s theory cells and the language cell switched."""
     if lang not in LANGUAGES:
@@ -151,7 +164,7 @@ def language_edition(notebook: nbformat.NotebookNode, lang: str) -> nbformat.Not
         raise EditionError("a lesson needs exactly one code cell tagged 'language' containing set_language(\"en\")")
     language_cells[0].source = _SET_LANGUAGE.sub(f'set_language("{lang}")', language_cells[0].source)
     for cell in edition.cells:
-        if cell.cell_type == "code":
+        if cell.cell_type == "code" and not is_locked(cell):
             cell.source = resolve_tr_calls(cell.source, lang)
     _drop_unused_tr_import(edition.cells)
     edition.metadata["language"] = lang  # the notebook-level record of which edition this is

@@ -188,3 +188,38 @@ def test_unstable_softmax_fails_the_hidden_checks_only():
     with pytest.raises(AssertionError, match="NaN or infinite"):
         with np.errstate(over="ignore", invalid="ignore"):
             check_softmax_ce_gradient(_naive_softmax_gradient, hidden=True)
+
+
+# --------------------------------------------------------------------------- the course language
+
+
+@pytest.fixture
+def romanian():
+    from utils.i18n import set_language
+
+    set_language("ro")
+    try:
+        yield
+    finally:
+        set_language("en")
+
+
+def _sum_not_mean(z, y):
+    return ce_vectorised(z, y) * len(z)
+
+
+def test_the_messages_follow_the_lesson_language(romanian):
+    with pytest.raises(AssertionError) as caught:
+        check_softmax_ce_gradient(_sum_not_mean)
+    assert "de N ori prea mare" in str(caught.value) and "too large" not in str(caught.value)
+    with pytest.raises(AssertionError) as caught:  # 1.5 times dL/dW: relative error 0.2, written with a decimal comma
+        check_conv_weight_gradient(lambda x, g: 1.5 * np.asarray(conv_loops(x, g)))
+    assert "eroare relativă 0,2 " in str(caught.value) and "relative error" not in str(caught.value)
+    with pytest.raises(AssertionError, match="întoarceți două lucruri"):
+        check_momentum_step(lambda w, g, v, lr, mu: np.asarray(w) - lr * np.asarray(g))
+
+
+def test_the_messages_stay_english_in_english():
+    with pytest.raises(AssertionError) as caught:
+        check_softmax_ce_gradient(_sum_not_mean)
+    assert "N times too large" in str(caught.value) and "prea mare" not in str(caught.value)

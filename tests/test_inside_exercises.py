@@ -141,3 +141,33 @@ def test_temperature_wrong_answers_fail():
         check_fit_temperature(lambda p, y: 1 / temperature_grid(p, y), hidden=True)
     with pytest.raises(AssertionError, match="minimum"):
         check_fit_temperature(lambda p, y: 1.0, hidden=True)
+
+
+# ----------------------------------------------------------------- the course language
+
+@pytest.fixture
+def romanian():
+    from utils.i18n import set_language
+
+    set_language("ro")
+    try:
+        yield
+    finally:
+        set_language("en")
+
+
+def test_the_messages_follow_the_lesson_language(romanian):
+    with pytest.raises(AssertionError) as caught:
+        check_receptive_fields(fields_no_jump)
+    assert "produsul pașilor" in str(caught.value) and "product of the strides" not in str(caught.value)
+    with pytest.raises(AssertionError) as caught:  # numbers with a decimal comma
+        check_fit_temperature(lambda p, y: 1.0)
+    assert "T = 1,000 nu este minimul" in str(caught.value) and "is not the minimum" not in str(caught.value)
+    with pytest.raises(AssertionError, match="se aștepta"):
+        check_receptive_fields(lambda k, s: [1] * len(k))
+
+
+def test_the_messages_stay_english_in_english():
+    with pytest.raises(AssertionError) as caught:
+        check_receptive_fields(fields_no_jump)
+    assert "product of the strides" in str(caught.value) and "produsul" not in str(caught.value)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 import numpy as np
 
 from utils.by_hand import guarded
+from utils.i18n import count_phrase, fmt, tr
 from utils.layers.backward import conv2d_backward, max_pool2d_backward, softmax_cross_entropy, softmax_cross_entropy_backward
 from utils.layers.convolution import correlate2d
 from utils.layers.gradcheck import numerical_gradient, relative_error
@@ -54,15 +55,18 @@ def _as_array(value, what: str, shape: tuple) -> np.ndarray:
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as error:
-        raise AssertionError(f"{what} must be numbers (an array or a list), got {type(value).__name__}: {error}") from None
-    assert array.shape == tuple(shape), f"{what} should have shape {tuple(shape)}, got {array.shape}"
-    assert np.isfinite(array).all(), f"{what} contains NaN or infinite values"
+        raise AssertionError(tr(f"{what} must be numbers (an array or a list), got {type(value).__name__}: {error}",
+                                f"{what} trebuie să conțină numere (un tablou sau o listă); s-a primit {type(value).__name__}: {error}")) from None
+    assert array.shape == tuple(shape), tr(f"{what} should have shape {tuple(shape)}, got {array.shape}",
+                                           f"{what} ar trebui să aibă forma {tuple(shape)}, nu {array.shape}")
+    assert np.isfinite(array).all(), tr(f"{what} contains NaN or infinite values", f"{what}: unele valori sunt NaN sau infinite")
     return array
 
 
 def _close(result, expected, what: str, tolerance: float = TOLERANCE) -> None:
     error = relative_error(result, expected)
-    assert error < tolerance, f"{what}: relative error {error:.2g} against the expected gradient (should be < {tolerance:g})"
+    assert error < tolerance, tr(f"{what}: relative error {error:.2g} against the expected gradient (should be < {tolerance:g})",
+                                 f"{what}: eroare relativă {fmt(error, '.2g')} față de gradientul corect (ar trebui să fie < {fmt(tolerance, 'g')})")
 
 
 def _forms(*arrays):
@@ -84,14 +88,18 @@ def check_softmax_ce_gradient(student: Callable, hidden: bool = False) -> None:
     for logits, labels in cases:
         expected = softmax_ce_gradient(logits, labels)
         for args in _forms(logits, labels):
-            result = _as_array(student(*args), "the gradient", logits.shape)
+            result = _as_array(student(*args), tr("the gradient", "gradientul"), logits.shape)
             if np.allclose(result, expected * len(labels), atol=1e-9) and len(labels) > 1:
-                raise AssertionError("the gradient is N times too large: the loss is the batch *mean*, divide by N")
-            _close(result, expected, f"softmax-CE gradient for {len(labels)} image(s)")
+                raise AssertionError(tr("the gradient is N times too large: the loss is the batch *mean*, divide by N",
+                                        "gradientul este de N ori prea mare: pierderea este *media* pe lot, împărțiți la N"))
+            _close(result, expected, tr(f"softmax-CE gradient for {len(labels)} image(s)",
+                                        "gradientul pentru softmax + entropie încrucișată pe "
+                                        + count_phrase(len(labels), "imagini", singular="imagine")))
     if hidden:
         logits, labels = rng.normal(size=(4, 3)), rng.integers(0, 3, 4)
         numeric = numerical_gradient(lambda z: softmax_cross_entropy(z, labels), logits)
-        _close(np.asarray(student(logits, labels), dtype=np.float64), numeric, "against the numerical gradient", 1e-5)
+        _close(np.asarray(student(logits, labels), dtype=np.float64), numeric,
+               tr("against the numerical gradient", "față de gradientul numeric"), 1e-5)
 
 
 def check_max_pool_backward(student: Callable, hidden: bool = False) -> None:
@@ -108,13 +116,15 @@ def check_max_pool_backward(student: Callable, hidden: bool = False) -> None:
     for upstream, feature_map, size in cases:
         expected = max_pool_backward_2d(upstream, feature_map, size)
         for args in _forms(upstream, feature_map, size):
-            result = _as_array(student(*args), "the gradient", feature_map.shape)
+            result = _as_array(student(*args), tr("the gradient", "gradientul"), feature_map.shape)
             everywhere = np.zeros(feature_map.shape)
             spread = np.kron(upstream, np.ones((size, size)))
             everywhere[:spread.shape[0], :spread.shape[1]] = spread
             if size > 1 and np.allclose(result, everywhere):
-                raise AssertionError("every value of the window got the gradient: only the window's maximum should")
-            _close(result, expected, f"max-pool backward ({feature_map.shape}, size {size})")
+                raise AssertionError(tr("every value of the window got the gradient: only the window's maximum should",
+                                        "toate valorile ferestrei au primit gradientul: doar maximul ferestrei trebuie să-l primească"))
+            _close(result, expected, tr(f"max-pool backward ({feature_map.shape}, size {size})",
+                                        f"propagarea înapoi prin max pooling (harta {feature_map.shape}, fereastra {size}x{size})"))
 
 
 def check_conv_weight_gradient(student: Callable, hidden: bool = False) -> None:
@@ -130,8 +140,10 @@ def check_conv_weight_gradient(student: Callable, hidden: bool = False) -> None:
         for args in _forms(image, upstream):
             result = _as_array(student(*args), "dL/dW", expected.shape)
             if not np.allclose(expected, expected[::-1, ::-1]) and np.allclose(result, expected[::-1, ::-1]):
-                raise AssertionError("dL/dW is flipped: the weight gradient is a correlation (no flip), not a convolution")
-            _close(result, expected, f"conv weight gradient ({image.shape} image, {upstream.shape} gradient)")
+                raise AssertionError(tr("dL/dW is flipped: the weight gradient is a correlation (no flip), not a convolution",
+                                        "dL/dW este rotit cu 180°: gradientul ponderilor este o corelație (fără rotire), nu o convoluție"))
+            _close(result, expected, tr(f"conv weight gradient ({image.shape} image, {upstream.shape} gradient)",
+                                        f"gradientul ponderilor convoluției (imaginea {image.shape}, gradientul {upstream.shape})"))
 
 
 def check_numerical_gradient(student: Callable, hidden: bool = False) -> None:
@@ -150,9 +162,10 @@ def check_numerical_gradient(student: Callable, hidden: bool = False) -> None:
                   (lambda v: float(np.asarray(v)[0] ** 3), np.array([2.0]), np.array([12.0]))]  # forward differences fail here
     for f, point, expected in cases:
         before = point.copy()
-        result = _as_array(student(f, point, 1e-6), "the numerical gradient", point.shape)
-        assert np.array_equal(point, before), "the function changed x: put every value back after nudging it"
-        _close(result, expected, "numerical gradient", 1e-6)
+        result = _as_array(student(f, point, 1e-6), tr("the numerical gradient", "gradientul numeric"), point.shape)
+        assert np.array_equal(point, before), tr("the function changed x: put every value back after nudging it",
+                                                 "funcția a modificat x: readuceți fiecare valoare la loc după ce o modificați cu eps")
+        _close(result, expected, tr("numerical gradient", "gradientul numeric"), 1e-6)
 
 
 def check_momentum_step(student: Callable, hidden: bool = False) -> None:
@@ -170,6 +183,8 @@ def check_momentum_step(student: Callable, hidden: bool = False) -> None:
         for args in _forms(w, g, v, lr, mu):
             returned = student(*args)
             assert isinstance(returned, (tuple, list)) and len(returned) == 2, \
-                "return two things: the new weights and the new velocity, (w, v)"
-            _close(_as_array(returned[0], "the new weights", w.shape), w_expected, "the new weights")
-            _close(_as_array(returned[1], "the new velocity", w.shape), v_expected, "the new velocity")
+                tr("return two things: the new weights and the new velocity, (w, v)",
+                   "întoarceți două lucruri: noile ponderi și noua viteză, (w, v)")
+            new_weights, new_velocity = tr("the new weights", "noile ponderi"), tr("the new velocity", "noua viteză")
+            _close(_as_array(returned[0], new_weights, w.shape), w_expected, new_weights)
+            _close(_as_array(returned[1], new_velocity, w.shape), v_expected, new_velocity)

@@ -14,6 +14,7 @@ import numpy as np
 
 from utils.by_hand import guarded
 from utils.calibration import apply_temperature, expected_calibration_error, fit_temperature, negative_log_likelihood
+from utils.i18n import count_phrase, fmt, tr
 
 TOLERANCE = 1e-9
 TEMPERATURE_TOLERANCE = 0.02     # relative: a grid of step 0.01 near T = 1 is precise enough
@@ -44,11 +45,20 @@ def _numbers(value, what: str, shape: tuple | None = None) -> np.ndarray:
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as error:
-        raise AssertionError(f"{what} must be numbers (an array or a list), got {type(value).__name__}: {error}") from None
+        raise AssertionError(tr(f"{what} must be numbers (an array or a list), got {type(value).__name__}: {error}",
+                                f"{what} trebuie să conțină numere (un tablou sau o listă); s-a primit {type(value).__name__}: {error}")) from None
     if shape is not None:
-        assert array.shape == tuple(shape), f"{what} should have shape {tuple(shape)}, got {array.shape}"
-    assert np.isfinite(array).all(), f"{what} contains NaN or infinite values"
+        assert array.shape == tuple(shape), tr(f"{what} should have shape {tuple(shape)}, got {array.shape}",
+                                               f"{what} ar trebui să aibă forma {tuple(shape)}, nu {array.shape}")
+    assert np.isfinite(array).all(), tr(f"{what} contains NaN or infinite values", f"{what}: unele valori sunt NaN sau infinite")
     return array
+
+
+def _listed(values) -> str:
+    """Numbers for a Romanian message: "[3, 5, 10]", with decimal commas and semicolons between: "[3; 5,5]"."""
+    values = [float(v) for v in values]
+    separator = "; " if any(not v.is_integer() for v in values) else ", "
+    return "[" + separator.join(fmt(v, "g") for v in values) + "]"
 
 
 def _forms(*arrays):
@@ -77,11 +87,13 @@ def check_receptive_fields(student: Callable, hidden: bool = False) -> None:
             (np.array(kernels), np.array(strides)),
             (tuple(kernels), tuple(strides)),
         ):
-            result = _numbers(student(*args), "the receptive fields", (len(kernels),))
+            result = _numbers(student(*args), tr("the receptive fields", "câmpurile receptive"), (len(kernels),))
             no_jump = np.cumsum([k - 1 for k in kernels]) + 1
             if not np.array_equal(no_jump, expected) and np.array_equal(result, no_jump):
-                raise AssertionError("the fields grow by (k - 1) only: multiply by the product of the strides "
-                                     "of the layers *before* this one (the jump)")
+                raise AssertionError(tr("the fields grow by (k - 1) only: multiply by the product of the strides "
+                                        "of the layers *before* this one (the jump)",
+                                        "câmpurile cresc doar cu (k - 1): înmulțiți cu produsul pașilor straturilor "
+                                        "*dinaintea* acestuia (saltul)"))
             with_own = []
             r, jump = 1, 1
             for kernel, stride in zip(kernels, strides):
@@ -89,9 +101,13 @@ def check_receptive_fields(student: Callable, hidden: bool = False) -> None:
                 r += (kernel - 1) * jump
                 with_own.append(r)
             if not np.array_equal(with_own, expected) and np.array_equal(result, with_own):
-                raise AssertionError("a layer's own stride was counted in its jump: only the strides of the "
-                                     "layers before it count")
-            assert np.array_equal(result, expected), f"kernels {kernels}, strides {strides}: expected {expected}, got {result.tolist()}"
+                raise AssertionError(tr("a layer's own stride was counted in its jump: only the strides of the "
+                                        "layers before it count",
+                                        "pasul propriu al unui strat a intrat în saltul lui: contează doar pașii "
+                                        "straturilor dinaintea lui"))
+            assert np.array_equal(result, expected), tr(
+                f"kernels {kernels}, strides {strides}: expected {expected}, got {result.tolist()}",
+                f"nucleele {_listed(kernels)}, pașii {_listed(strides)}: se aștepta {_listed(expected)}, s-a obținut {_listed(result)}")
 
 
 def check_grad_cam_weights(student: Callable, hidden: bool = False) -> None:
@@ -104,11 +120,13 @@ def check_grad_cam_weights(student: Callable, hidden: bool = False) -> None:
         expected = grad_cam_channel_weights(gradients)
         h, w, k = gradients.shape
         for (args,) in _forms(gradients):
-            result = _numbers(student(args), "the channel weights", (k,))
+            result = _numbers(student(args), tr("the channel weights", "ponderile canalelor"), (k,))
             if h * w > 1 and np.allclose(result, expected * h * w, rtol=1e-7):
-                raise AssertionError("these are sums over the positions: alpha_k is their *mean* (divide by H·W)")
+                raise AssertionError(tr("these are sums over the positions: alpha_k is their *mean* (divide by H·W)",
+                                        "acestea sunt sume pe poziții: alpha_k este *media* lor (împărțiți la H·W)"))
             assert np.allclose(result, expected, rtol=1e-7, atol=TOLERANCE), \
-                f"{gradients.shape} gradient: expected the mean over the H x W positions of each channel"
+                tr(f"{gradients.shape} gradient: expected the mean over the H x W positions of each channel",
+                   f"gradientul {gradients.shape}: se aștepta media pe cele H x W poziții ale fiecărui canal")
 
 
 def check_expected_calibration_error(student: Callable, hidden: bool = False) -> None:
@@ -124,12 +142,18 @@ def check_expected_calibration_error(student: Callable, hidden: bool = False) ->
     for probabilities, labels, n_bins in cases:
         expected = expected_calibration_error(probabilities, labels, n_bins)
         for args in _forms(probabilities, labels, n_bins):
-            result = float(_numbers(student(*args), "the ECE", ()))
+            result = float(_numbers(student(*args), tr("the ECE", "ECE-ul"), ()))
             unweighted = _unweighted_ece(probabilities, labels, n_bins)
             if not np.isclose(unweighted, expected) and np.isclose(result, unweighted):
-                raise AssertionError("each bin counted equally: weight each bin's |accuracy - confidence| "
-                                     "by its share of the predictions")
-            assert np.isclose(result, expected, atol=1e-9), f"{len(labels)} predictions, {n_bins} bins: expected {expected:.6f}, got {result:.6f}"
+                raise AssertionError(tr("each bin counted equally: weight each bin's |accuracy - confidence| "
+                                        "by its share of the predictions",
+                                        "fiecare interval a contat la fel: ponderați |acuratețe - încredere| al fiecărui "
+                                        "interval cu proporția lui din predicții"))
+            assert np.isclose(result, expected, atol=1e-9), tr(
+                f"{len(labels)} predictions, {n_bins} bins: expected {expected:.6f}, got {result:.6f}",
+                f"{count_phrase(len(labels), 'predicții', singular='predicție')}, "
+                f"{count_phrase(n_bins, 'intervale', singular='interval')}: "
+                f"se aștepta {fmt(expected, '.6f')}, s-a obținut {fmt(result, '.6f')}")
 
 
 def _unweighted_ece(probabilities, labels, n_bins: int) -> float:
@@ -155,15 +179,20 @@ def check_fit_temperature(student: Callable, hidden: bool = False) -> None:
     for probabilities, labels in cases:
         expected = fit_temperature(probabilities, labels)
         for args in _forms(probabilities, labels):
-            result = float(_numbers(student(*args), "the temperature", ()))
-            assert result > 0, f"a temperature must be positive, got {result}"
+            result = float(_numbers(student(*args), tr("the temperature", "temperatura"), ()))
+            assert result > 0, tr(f"a temperature must be positive, got {result}",
+                                  f"o temperatură trebuie să fie pozitivă, s-a obținut {fmt(result, '')}")
             if abs(result - expected) <= TEMPERATURE_TOLERANCE * expected:
                 continue
             if abs(1 / result - expected) <= TEMPERATURE_TOLERANCE * expected:
-                raise AssertionError("this is 1/T: the scaled probabilities are softmax(log p / T)")
-            raise AssertionError(f"T = {result:.3f} is not the minimum of the NLL (expected about {expected:.3f}; "
-                                 f"NLL there {_nll_at(probabilities, labels, expected):.4f}, "
-                                 f"at yours {_nll_at(probabilities, labels, result):.4f})")
+                raise AssertionError(tr("this is 1/T: the scaled probabilities are softmax(log p / T)",
+                                        "ați întors 1/T: probabilitățile scalate sunt softmax(log p / T)"))
+            nll_expected, nll_yours = _nll_at(probabilities, labels, expected), _nll_at(probabilities, labels, result)
+            raise AssertionError(tr(f"T = {result:.3f} is not the minimum of the NLL (expected about {expected:.3f}; "
+                                    f"NLL there {nll_expected:.4f}, at yours {nll_yours:.4f})",
+                                    f"T = {fmt(result, '.3f')} nu este minimul log-verosimilității negative (NLL) "
+                                    f"(se aștepta în jur de {fmt(expected, '.3f')}; NLL acolo {fmt(nll_expected, '.4f')}, "
+                                    f"la T-ul vostru {fmt(nll_yours, '.4f')})"))
 
 
 def _sharpened(probabilities: np.ndarray, power) -> np.ndarray:

@@ -228,3 +228,27 @@ def test_load_refuses_a_model_of_the_wrong_shape(tmp_path):
     other.save(path)
     with pytest.raises(ModelError, match=r"inputs \(32, 32, 3\)"):
         load_model(path)
+
+
+def test_recomputed_batch_norm_statistics_are_those_of_the_faces_given():
+    """The first batch-norm layer ends with the mean and variance of conv1's outputs over all faces."""
+    import keras
+
+    from utils.models import ModelError, recompute_batch_norm_statistics
+
+    arch = Architecture(filters=(4, 8), convs_per_block=1, block_dropout=(0.0, 0.5), pool=(True, False),
+                        head="global_average", dense_units=8, dense_dropout=0.5)
+    model = build_emotion_cnn(arch)
+    rng = np.random.default_rng(1)
+    # Two "classes" of faces, listed one after the other as a folder layout does: dark, then bright.
+    faces = np.concatenate([rng.integers(0, 80, (300, 48, 48, 1)), rng.integers(150, 256, (300, 48, 48, 1))]).astype(np.uint8)
+    conv = keras.Model(model.input, model.get_layer("block1_conv1").output)
+    responses = conv.predict(faces / 255.0, verbose=0).reshape(-1, 4)
+    norm = model.get_layer("block1_bn1")
+    assert recompute_batch_norm_statistics(model, faces, batch_size=64, seed=3) == 2
+    np.testing.assert_allclose(norm.moving_mean.numpy(), responses.mean(axis=0), rtol=1e-3, atol=1e-4)
+    # Shuffled batches see both kinds of faces: the variance of the whole set, not of one class.
+    np.testing.assert_allclose(norm.moving_variance.numpy(), responses.var(axis=0), rtol=0.03)
+    assert norm.momentum == 0.99 and model.get_layer("block2_dropout").rate == 0.5, "settings are put back"
+    with pytest.raises(ModelError, match="at least 2 faces"):
+        recompute_batch_norm_statistics(model, faces[:1])

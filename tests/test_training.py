@@ -29,7 +29,8 @@ def tiny_recipe(epochs: int = 2) -> dict:
                        "head": "global_average", "dense_units": 8, "dense_dropout": 0.0, "batch_norm": True}
     # float32: the shipped recipe trains in mixed bfloat16, whose checkpoints predict ~1e-4 apart
     # from their float32 export (test_a_mixed_bfloat16_run_ships_a_float32_model covers that case)
-    recipe["training"].update(epochs=epochs, batch_size=32, early_stopping_patience=10, precision="float32")
+    recipe["training"].update(epochs=epochs, batch_size=32, early_stopping_patience=10, precision="float32",
+                              precise_batch_norm=False)
     return recipe
 
 
@@ -164,6 +165,38 @@ def test_final_model_predicts_like_the_best_checkpoint(tmp_path, synthetic_folde
     assert run.file(FINAL_MODEL).stat().st_size < run.file(BEST_CHECKPOINT).stat().st_size
     results = json.loads(run.file("results.json").read_text())
     assert 0 <= results["validation_accuracy_flip_tta"] <= 1
+
+
+def test_precise_batch_norm_recomputes_the_statistics_of_the_shipped_model(tmp_path, synthetic_folders, capsys):
+    from utils.train import main
+    from utils.training import train
+
+    recipe = tiny_recipe(epochs=1)
+    recipe["training"]["precise_batch_norm"] = True
+    run = train(recipe=recipe, run_dir=tmp_path / "run", data=str(synthetic_folders), cache=False, verbose=0)
+    final, best = load_model(run.file(FINAL_MODEL)), load_model(run.file(BEST_CHECKPOINT))
+    results = json.loads(run.file("results.json").read_text())
+    assert "recomputed on 140 plain training faces (2 layers)" == results["batch_norm_statistics"]
+    assert {"validation_accuracy_training_statistics", "validation_accuracy_training_statistics_flip_tta"} <= set(results)
+    # Same weights, other statistics.
+    for name in ("block1_conv1", "block2_conv1", "emotion"):
+        for mine, theirs in zip(final.get_layer(name).get_weights(), best.get_layer(name).get_weights()):
+            np.testing.assert_array_equal(mine, theirs)
+    assert not np.allclose(final.get_layer("block1_bn1").moving_mean, best.get_layer("block1_bn1").moving_mean)
+
+    # The command line does the same for a model trained without it, never over a file.
+    out = tmp_path / "recomputed.keras"
+    args = ["--recompute-batch-norm", str(run.file(BEST_CHECKPOINT)), "--data", str(synthetic_folders), "--no-cache"]
+    with pytest.raises(SystemExit):
+        main(args)
+    assert "needs --out" in capsys.readouterr().err
+    assert main([*args, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "validation_accuracy_before" in printed and "validation_accuracy_after_flip_tta" in printed
+    assert json.loads(out.with_name(out.name + ".json").read_text())["layers"] == 2
+    before = out.read_bytes()
+    assert main([*args, "--out", str(out)]) == 2 and "already exists" in capsys.readouterr().err
+    assert out.read_bytes() == before
 
 
 @pytest.mark.slow

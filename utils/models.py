@@ -441,6 +441,47 @@ def describe_architecture(architecture: Architecture | None = None) -> str:
     )
 
 
+def recompute_batch_norm_statistics(model, faces: np.ndarray, *, batch_size: int = 256, seed: int = 0) -> int:
+    """Replace every batch-norm layer's moving mean and variance by their average over ``faces``.
+
+    During training the moving averages follow augmented faces (shifted, rotated, zoomed, with
+    filled borders) while the weights keep changing; at prediction the network sees plain faces.
+    Averaging the batch statistics of plain training faces, with the final weights and dropout
+    off, gives the statistics prediction actually meets ("precise batch norm"). The faces are
+    shuffled first (``seed``): batches of one class, as a folder layout lists them, would
+    underestimate the variance. Changes ``model`` in place; returns the number of layers updated.
+    """
+    import tensorflow as tf
+
+    norms = [layer for layer in model.layers if type(layer).__name__ == "BatchNormalization"]
+    if not norms:
+        return 0
+    x = preprocess(faces)
+    if len(x) < 2:
+        raise ModelError(f"batch-norm statistics need at least 2 faces (a mean and a variance), got {len(x)}")
+    x = x[np.random.default_rng(seed).permutation(len(x))]
+    dropouts = [layer for layer in model.layers if type(layer).__name__ == "Dropout"]
+    momenta, rates = [layer.momentum for layer in norms], [layer.rate for layer in dropouts]
+    seen = 0
+    try:
+        for layer in dropouts:
+            layer.rate = 0.0  # the statistics of prediction, where dropout is off
+        for start in range(0, len(x), batch_size):
+            batch = x[start:start + batch_size]
+            for layer in norms:  # m <- momentum * m + (1 - momentum) * batch: a running mean, weighted by size
+                layer.momentum = seen / (seen + len(batch))
+            # Eager on purpose: a traced function would freeze the first batch's momentum.
+            model(tf.constant(batch), training=True)
+            seen += len(batch)
+    finally:
+        for layer, momentum in zip(norms, momenta):
+            layer.momentum = momentum
+        for layer, rate in zip(dropouts, rates):
+            layer.rate = rate
+    _FORWARD_CACHE.pop(model, None)
+    return len(norms)
+
+
 def set_batch_norm_momentum(model, momentum: float) -> int:
     """Set the momentum of every batch normalisation layer of ``model`` (before ``fit``); returns how many.
 

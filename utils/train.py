@@ -11,7 +11,9 @@ otherwise) and never touches the shipped model or another run:
 - ``model.keras``    at the end: the best model without optimizer state, ready to ship
 - ``results.json``   at the end: its validation accuracy with the shipped pipeline
 
-An interrupted run continues where it stopped with ``--resume RUN_DIR``.
+An interrupted run continues where it stopped with ``--resume RUN_DIR``. A model trained
+without the recipe's ``precise_batch_norm`` gets it afterwards with
+``--recompute-batch-norm MODEL --out NEW.keras`` (see :func:`utils.training.recompute_model_statistics`).
 Train only on FER2013's Training split; PublicTest is the validation split (the one
 the recipe was tuned on); PrivateTest is never looked at here. A quick run (the one
 lesson 04 trains on a CPU in quick mode): ``--config models/recipe_quick.json``.
@@ -28,7 +30,7 @@ from collections.abc import Sequence
 import utils  # noqa: F401  (quiets TensorFlow before it is imported)
 from utils.constants import PROJECT_ROOT
 from utils.errors import CourseError
-from utils.training import DEFAULT_RECIPE, read_recipe, train
+from utils.training import DEFAULT_RECIPE, read_recipe, recompute_model_statistics, train
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -42,7 +44,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-cache", action="store_true", help="do not cache the decoded data set")
     parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1 if sys.stdout.isatty() else 2,
                         help="Keras output: 1 progress bar, 2 one line per epoch (default 1 in a terminal, else 2)")
+    parser.add_argument("--recompute-batch-norm", metavar="MODEL",
+                        help="no training: recompute MODEL's batch-norm statistics on the plain training faces (needs --out)")
+    parser.add_argument("--out", help="with --recompute-batch-norm: the new .keras file (never overwritten)")
     args = parser.parse_args(argv)
+    if args.recompute_batch_norm:
+        if not args.out:
+            parser.error("--recompute-batch-norm needs --out NEW.keras (the model given is never changed)")
+        try:
+            results = recompute_model_statistics(args.recompute_batch_norm, args.out, data=args.data, cache=not args.no_cache)
+        except CourseError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        for key, value in results.items():
+            print(f"{key}: {value:.4f}" if isinstance(value, float) else f"{key}: {value}")
+        return 0
     if args.resume and args.run_dir:
         parser.error("--resume continues a run in its own folder; leave out --run-dir")
     try:

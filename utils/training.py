@@ -45,6 +45,7 @@ from utils.models import (
     describe_architecture,
     load_model,
     predict_labels,
+    recompute_batch_norm_statistics,
     save_model,
     set_batch_norm_momentum,
 )
@@ -457,9 +458,11 @@ TRAINING_KEYS = {
 }
 #: Training settings a recipe may leave out, and their values then: ``batch_norm_momentum``
 #: 0.99 is Keras's own; ``train_images`` / ``validation_images`` at most this many images
-#: (drawn at random; ``None``: all), for quick runs such as ``models/recipe_quick.json``.
+#: (drawn at random; ``None``: all), for quick runs such as ``models/recipe_quick.json``;
+#: ``precise_batch_norm`` recomputes the final model's batch-norm statistics on plain training faces.
 OPTIONAL_TRAINING_KEYS = {"optimizer": "adamw", "momentum": 0.9, "batch_norm_momentum": 0.99,
-                          "train_images": None, "validation_images": None, "precision": "float32"}
+                          "train_images": None, "validation_images": None, "precision": "float32",
+                          "precise_batch_norm": False}
 #: Keras dtype policies a run may train under. ``mixed_bfloat16`` computes in bfloat16 with
 #: float32 weights: 1.5-1.8x faster on CPUs with AVX-512 BF16 / AMX (benchmarks/README.md),
 #: far slower on CPUs without them. The shipped model is always converted back to float32.
@@ -617,7 +620,7 @@ def train(
     run.log(f"data: {dataset.source} ({len(train_faces)} training, {len(val_faces)} validation images)")
     if initial_epoch >= total_epochs or state.get("finished"):
         run.log(f"this run has finished already ({initial_epoch} epochs); nothing to resume")
-        return finish(run, val_faces)
+        return finish(run, val_faces, train_faces)
 
     # Same seed, same run; a resumed run re-seeds with its epoch so that its
     # shuffles do not repeat those of the first epochs.
@@ -650,7 +653,7 @@ def train(
                     f"going on from the checkpoint's weights after epoch {saved_epochs}")
             initial_epoch = saved_epochs
             if initial_epoch >= total_epochs:
-                return finish(run, val_faces)
+                return finish(run, val_faces, train_faces)
 
     weights = class_weights(train_faces.labels, power=hp["class_weight_power"]) if hp["class_weight_power"] else None
     if weights and resume is None:
@@ -666,28 +669,68 @@ def train(
               callbacks=callbacks, verbose=verbose)
     # Reached only when fit returns (all epochs, or early stopping), not when the run is killed.
     run.update_state(finished=True)
-    return finish(run, val_faces)
+    return finish(run, val_faces, train_faces)
 
 
-def finish(run: RunFolder, val_faces: Split) -> RunFolder:
+def finish(run: RunFolder, val_faces: Split, train_faces: Split | None = None) -> RunFolder:
     """The best checkpoint without optimizer state as model.keras, and its accuracy in results.json.
 
     A model trained under a mixed policy is rebuilt in float32 with the same weights, so the
-    shipped file runs at full speed on CPUs without bfloat16 instructions.
+    shipped file runs at full speed on CPUs without bfloat16 instructions. With the recipe's
+    ``precise_batch_norm`` its batch-norm statistics are then recomputed on the plain training
+    faces (:func:`utils.models.recompute_batch_norm_statistics`); results.json has the accuracy
+    before and after.
     """
+    recipe = run.settings["recipe"]
     best = load_model(run.file(BEST_CHECKPOINT))
     if best.dtype_policy.name != "float32" or any(layer.dtype_policy.name != "float32" for layer in best.layers):
-        float32_model = build_emotion_cnn(Architecture.from_dict(run.settings["recipe"]["model"]))
+        float32_model = build_emotion_cnn(Architecture.from_dict(recipe["model"]))
         float32_model.set_weights(best.get_weights())
         best = float32_model
+    results = {"validation_images": len(val_faces), "best_epoch": run.state.get("best_epoch")}
+
+    def measure(suffix: str = "") -> None:
+        for flip in (False, True):
+            predicted = predict_labels(best, val_faces.images, flip_tta=flip)
+            results["validation_accuracy" + suffix + ("_flip_tta" if flip else "")] = float((predicted == val_faces.labels).mean())
+
+    if recipe["training"].get("precise_batch_norm") and train_faces is not None:
+        measure("_training_statistics")
+        layers = recompute_batch_norm_statistics(best, train_faces.images, seed=int(recipe["seed"]))
+        results["batch_norm_statistics"] = f"recomputed on {len(train_faces)} plain training faces ({layers} layers)"
+        run.log(f"batch-norm statistics of {layers} layers recomputed on {len(train_faces)} plain training faces")
     final = run.file(FINAL_MODEL)
     save_model(best, final, overwrite=True, include_optimizer=False)
-    results = {"validation_images": len(val_faces), "best_epoch": run.state.get("best_epoch")}
-    for flip in (False, True):
-        predicted = predict_labels(best, val_faces.images, flip_tta=flip)
-        results["validation_accuracy" + ("_flip_tta" if flip else "")] = float((predicted == val_faces.labels).mean())
+    measure()
     results["model_bytes"] = final.stat().st_size
     run.file("results.json").write_text(json.dumps(results, indent=2) + "\n")
     run.log(f"finished: {json.dumps(results)}")
     run.log(f"to ship it: copy {final} to models/emotion_cnn.keras (the shipped model is never overwritten by training)")
     return run
+
+
+def recompute_model_statistics(model_path: str | Path, out: str | Path, *, data: str | None = None,
+                               seed: int = 2013, cache: bool = True) -> dict:
+    """A trained model with batch-norm statistics of the plain training faces, written to ``out``.
+
+    The same step as a recipe's ``precise_batch_norm``, for a model trained without it. Only the
+    Training split is used to compute; the validation split (PublicTest) is only measured,
+    before and after (the returned dict, also written next to ``out`` as ``<out>.json``).
+    Never overwrites ``out``.
+    """
+    out = Path(out)
+    if out.exists():
+        raise TrainingError(f"{out} already exists; nothing was written. Choose another path (or remove the old file yourself).")
+    dataset = _load_data(data, cache)
+    train_faces, val_faces = dataset[dataset.train_split], dataset[dataset.validation_split]
+    model = load_model(model_path)
+    results: dict = {"model": str(model_path), "train_images": len(train_faces), "validation_images": len(val_faces), "seed": seed}
+    for when in ("before", "after"):
+        if when == "after":
+            results["layers"] = recompute_batch_norm_statistics(model, train_faces.images, seed=seed)
+        for flip in (False, True):
+            predicted = predict_labels(model, val_faces.images, flip_tta=flip)
+            results[f"validation_accuracy_{when}" + ("_flip_tta" if flip else "")] = float((predicted == val_faces.labels).mean())
+    save_model(model, out, include_optimizer=False)
+    out.with_name(out.name + ".json").write_text(json.dumps(results, indent=2) + "\n")
+    return results

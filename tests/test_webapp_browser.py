@@ -133,6 +133,28 @@ def test_a_file_that_is_not_an_image_shows_an_error(browser, server_url, tmp_pat
         context.close()
 
 
+@pytest.mark.parametrize("status, error, english, romanian", [
+    (500, {"code": "internal_error", "message": "The server failed to analyse this image (see its log)."},
+     "The server failed while analysing", "Serverul a întâmpinat o eroare"),
+    (503, {"code": "service_unavailable", "message": "The server is temporarily unable to service your request."},
+     "The server could not analyse the image: The server is temporarily", "(eroarea 503, service_unavailable)"),
+], ids=["internal_error", "other_code"])
+def test_a_server_error_is_shown_in_the_page_language(browser, server_url, status, error, english, romanian):
+    """The API's messages are English; in Romanian the page never shows them, it names the error instead."""
+    context, page, problems = open_page(browser, server_url, viewport={"width": 800, "height": 800})
+    try:
+        page.route("**/api/predict", lambda route: route.fulfill(status=status, json={"error": error}))
+        page.set_input_files("#photo-input", str(sample_photo_path()))
+        page.wait_for_selector("#status.error", timeout=TIMEOUT_MS)
+        assert english in page.inner_text("#status")
+        page.click("button[data-lang=ro]")
+        text = page.inner_text("#status")
+        assert romanian in text and error["message"] not in text, text
+        assert all(str(status) in problem for problem in problems), problems
+    finally:
+        context.close()
+
+
 def test_webcam_frames_get_predictions(playwright, server_url, tmp_path):
     video = write_y4m(tmp_path / "grace_hopper.y4m", cv2.imread(str(sample_photo_path())))
     browser = launch_chromium(playwright, ("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",

@@ -34,6 +34,7 @@ const TEXTS = {
     unsupportedFormat: "This is a {format} file, which the demo cannot read: save it as JPEG or PNG and choose it again.",
     corrupt: "This image is damaged and cannot be read: try another photo.",
     tooManyPixels: "This image has too many pixels: resize it and try again.",
+    internalError: "The server failed while analysing this image (its log says why): try another photo.",
     serverError: "The server could not analyse the image: {message}",
     network: "Cannot reach the server: is it still running?",
     cameraUnavailable: "This browser gives no webcam here: the webcam needs http://127.0.0.1 (or localhost) or https.",
@@ -66,7 +67,8 @@ const TEXTS = {
     unsupportedFormat: "Este un fișier {format}, pe care demonstrația nu îl poate citi: salvați-l ca JPEG sau PNG și alegeți-l din nou.",
     corrupt: "Imaginea este deteriorată și nu poate fi citită: încercați altă fotografie.",
     tooManyPixels: "Imaginea are prea mulți pixeli: micșorați-o și încercați din nou.",
-    serverError: "Serverul nu a putut analiza imaginea: {message}",
+    internalError: "Serverul a întâmpinat o eroare la analiza acestei imagini (jurnalul lui spune de ce): încercați altă fotografie.",
+    serverError: "Serverul nu a putut analiza imaginea (eroarea {detail}). Încercați din nou sau alegeți altă fotografie.",
     network: "Serverul nu răspunde: mai rulează?",
     cameraUnavailable: "Browserul nu oferă camera web aici: camera funcționează doar pe http://127.0.0.1 (sau localhost) ori prin https.",
     cameraDenied: "Camera web nu a putut fi pornită ({name}). Permiteți camera pentru această pagină și încercați din nou.",
@@ -82,6 +84,7 @@ const ERROR_TEXTS = {
   empty_file: "notImage",
   corrupt_image: "corrupt",
   too_many_pixels: "tooManyPixels",
+  internal_error: "internalError",
 };
 
 const $ = (id) => document.getElementById(id);
@@ -153,7 +156,11 @@ function showError(body, httpStatus) {
   const code = body && body.error && body.error.code;
   const key = ERROR_TEXTS[code] || (httpStatus === 413 ? "tooLarge" : null);
   if (key) setStatus(key, { mb: maxMegabytes(), format: (body.error && body.error.format) || "" }, true);
-  else setStatus("serverError", { message: (body && body.error && body.error.message) || httpStatus }, true);
+  else {
+    // The API's own message is English (for API clients): the Romanian text names the error by HTTP status and code instead.
+    const detail = [httpStatus, code].filter(Boolean).join(", ");   // "404, not_found"; "502" when the answer is not the API's JSON
+    setStatus("serverError", { message: (body && body.error && body.error.message) || httpStatus, detail }, true);
+  }
 }
 
 // ---------------------------------------------------------------- results

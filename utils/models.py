@@ -312,6 +312,99 @@ def _predict_batches(model, x: np.ndarray, batch_size: int) -> np.ndarray:
 
 
 _FORWARD_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+#: How the prediction pipeline computes: "auto" (bfloat16 where the CPU has native bfloat16,
+#: else float32), "float32" or "bfloat16"; read from $FACEEXPR_INFERENCE_PRECISION.
+INFERENCE_PRECISIONS = ("auto", "float32", "bfloat16")
+
+
+def bfloat16_is_fast(cpuinfo: str | None = None) -> bool:
+    """Whether this machine computes bfloat16 natively: a GPU, or a CPU with AVX-512 BF16 or AMX.
+
+    ``cpuinfo`` is the text of /proc/cpuinfo (read when not given; other systems answer False,
+    since emulated bfloat16 on a CPU is several times slower than float32).
+    """
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        return True
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return False
+    flags = set(cpuinfo.split())
+    return bool(flags & {"avx512_bf16", "amx_bf16"})
+
+
+def inference_precision() -> str:
+    """"float32" or "bfloat16": what :func:`predict_proba` computes in on this machine.
+
+    $FACEEXPR_INFERENCE_PRECISION chooses (default "auto": bfloat16 where :func:`bfloat16_is_fast`).
+    On the shipped model both give the same PublicTest accuracy within a face or two (models/MODEL_CARD.md).
+    """
+    choice = os.environ.get("FACEEXPR_INFERENCE_PRECISION", "auto").strip().lower() or "auto"
+    if choice not in INFERENCE_PRECISIONS:
+        raise ModelError(f"FACEEXPR_INFERENCE_PRECISION must be one of {INFERENCE_PRECISIONS}, got {choice!r}")
+    if choice == "auto":
+        return "bfloat16" if bfloat16_is_fast() else "float32"
+    return choice
+
+
+def _is_chain(model) -> bool:
+    """Whether every layer takes exactly the previous layer's output (the course's models do)."""
+    layers = model.layers
+    if len(getattr(model, "inputs", []) or []) != 1 or len(layers) < 2 or type(layers[0]).__name__ != "InputLayer":
+        return False
+    return all(layer.input is previous.output for previous, layer in zip(layers, layers[1:]))
+
+
+def inference_graph(model, precision: str = "float32"):
+    """A prediction-only copy of a chain model: batch norms folded into their convolutions, no dropout.
+
+    At prediction a batch norm is a fixed affine map per channel, ``y = s * (x - mean) + beta``
+    with ``s = gamma / sqrt(var + eps)``; after a convolution ``x = W * input + b`` it can be
+    folded into it: ``W' = s * W``, ``b' = s * (b - mean) + beta``. Same outputs (to float
+    rounding), one pass over the maps fewer per layer. ``precision="bfloat16"`` computes in
+    bfloat16 (Keras ``mixed_bfloat16``; the output layer stays float32). Returns ``model``
+    itself when it is not a chain of layers.
+    """
+    import keras
+
+    if precision not in ("float32", "bfloat16"):
+        raise ModelError(f"precision must be 'float32' or 'bfloat16', got {precision!r}")
+    if not _is_chain(model):
+        return model
+    policy = "mixed_bfloat16" if precision == "bfloat16" else "float32"
+    layers = model.layers[1:]
+    inputs = keras.Input(shape=model.input_shape[1:], name=model.layers[0].name)
+    x, copies = inputs, []
+    for index, layer in enumerate(layers):
+        kind = type(layer).__name__
+        if kind == "Dropout" or (kind == "BatchNormalization" and copies and copies[-1][2] is layer):
+            continue  # dropout does nothing at prediction; this batch norm is folded already
+        following = layers[index + 1] if index + 1 < len(layers) else None
+        folds = kind == "Conv2D" and type(following).__name__ == "BatchNormalization" and following.axis in (-1, 3)
+        config = layer.get_config()
+        config["dtype"] = "float32" if layer is layers[-1] else policy
+        if folds:
+            config["use_bias"] = True
+        copy = type(layer).from_config(config)
+        x = copy(x)
+        copies.append((copy, layer, following if folds else None))
+    graph = keras.Model(inputs, x, name=f"{model.name}_inference")
+    for copy, layer, norm in copies:
+        if norm is None:
+            copy.set_weights(layer.get_weights())
+            continue
+        kernel, *bias = layer.get_weights()
+        bias = bias[0] if bias else np.zeros(kernel.shape[-1], kernel.dtype)
+        mean, variance = np.asarray(norm.moving_mean), np.asarray(norm.moving_variance)
+        scale = 1 / np.sqrt(variance + norm.epsilon)
+        if norm.scale:
+            scale = scale * np.asarray(norm.gamma)
+        shift = np.asarray(norm.beta) if norm.center else 0.0
+        copy.set_weights([kernel * scale, (bias - mean) * scale + shift])
+    return graph
 
 
 def _compiled_forward(model):
@@ -319,21 +412,35 @@ def _compiled_forward(model):
 
     Run eagerly, Keras calls layer after layer from Python, which costs tens of
     milliseconds per call on a slow CPU: most of the time when predicting one face.
+    A model that is not being trained (not compiled: the shipped model, a loaded checkpoint)
+    is predicted through :func:`inference_graph` in :func:`inference_precision`, a copy of
+    its weights: after changing its weights, call :func:`forget_compiled_forward`.
     """
     import tensorflow as tf
 
     forward = _FORWARD_CACHE.get(model)
     if forward is None:
         signature = [tf.TensorSpec((None, *INPUT_SHAPE), tf.float32)]
+        if getattr(model, "optimizer", None) is None:
+            graph = inference_graph(model, inference_precision())
 
-        model_ref = weakref.ref(model)  # the cache must not keep the model alive
+            @tf.function(input_signature=signature)
+            def forward(batch):
+                return graph(batch, training=False)
+        else:
+            model_ref = weakref.ref(model)  # the cache must not keep the model alive
 
-        @tf.function(input_signature=signature)
-        def forward(batch):
-            return model_ref()(batch, training=False)
+            @tf.function(input_signature=signature)
+            def forward(batch):
+                return model_ref()(batch, training=False)
 
         _FORWARD_CACHE[model] = forward
     return lambda batch: forward(tf.constant(batch)).numpy()
+
+
+def forget_compiled_forward(model) -> None:
+    """Drop the prediction graph cached for ``model`` (its weights changed)."""
+    _FORWARD_CACHE.pop(model, None)
 
 
 # --------------------------------------------------------------------------- saving and loading
@@ -478,7 +585,7 @@ def recompute_batch_norm_statistics(model, faces: np.ndarray, *, batch_size: int
             layer.momentum = momentum
         for layer, rate in zip(dropouts, rates):
             layer.rate = rate
-    _FORWARD_CACHE.pop(model, None)
+    forget_compiled_forward(model)
     return len(norms)
 
 

@@ -40,6 +40,7 @@ from utils.data import Dataset, Split, load_fer2013, resolve_data_dir
 from utils.errors import CourseError
 from utils.models import (
     Architecture,
+    bfloat16_is_fast,
     build_emotion_cnn,
     count_parameters,
     describe_architecture,
@@ -467,25 +468,6 @@ OPTIONAL_TRAINING_KEYS = {"optimizer": "adamw", "momentum": 0.9, "batch_norm_mom
 #: float32 weights: 1.5-1.8x faster on CPUs with AVX-512 BF16 / AMX (benchmarks/README.md),
 #: far slower on CPUs without them. The shipped model is always converted back to float32.
 PRECISIONS = ("float32", "mixed_bfloat16")
-
-
-def bfloat16_is_fast(cpuinfo: str | None = None) -> bool:
-    """Whether this machine computes bfloat16 natively: a GPU, or a CPU with AVX-512 BF16 or AMX.
-
-    ``cpuinfo`` is the text of /proc/cpuinfo (read when not given; other systems answer False,
-    since emulated bfloat16 on a CPU is several times slower than float32).
-    """
-    import tensorflow as tf
-
-    if tf.config.list_physical_devices("GPU"):
-        return True
-    if cpuinfo is None:
-        try:
-            cpuinfo = Path("/proc/cpuinfo").read_text()
-        except OSError:
-            return False
-    flags = set(cpuinfo.split())
-    return bool(flags & {"avx512_bf16", "amx_bf16"})
 
 
 def read_recipe(path: str | Path) -> dict:

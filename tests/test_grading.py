@@ -111,6 +111,16 @@ def course(tmp_path_factory, record_timing):
         grading.autograde(lesson, course=root)
         grading.feedback(lesson, course=root)
         record_timing(f"nbgrader autograde + feedback, {lesson} x {len(STUDENTS)} submissions", time.perf_counter() - lesson_start)
+    # The Romanian edition of lesson 01 in the same course, as its own assignment: a student solves it.
+    lesson = ids[0]
+    (romanian,) = grading.release([lesson], course=root, out=root / "student", lang="ro")
+    assert romanian == root / "student" / "ro" / f"{lesson}_ro" / f"{lesson}_ro.ipynb"
+    assert read(romanian).metadata["language"] == "ro"
+    folder = root / "submitted" / "romanian" / f"{lesson}_ro"
+    folder.mkdir(parents=True)
+    nbformat.write(solved(read(romanian), read(LESSONS[0])), folder / f"{lesson}_ro.ipynb")
+    grading.autograde(f"{lesson}_ro", course=root)
+    grading.feedback(f"{lesson}_ro", course=root)
     grading.export(root / "grades.csv", course=root)
     record_timing(f"nbgrader round trip: {len(ids)} lessons x {len(STUDENTS)} submissions", time.perf_counter() - start)
     return root
@@ -215,8 +225,35 @@ def test_grade_table_has_course_totals_and_manual_flags(course):
     assert "needs manual grade" in table
 
 
+def test_the_romanian_edition_is_graded_in_the_same_gradebook(course):
+    lesson = ids[0]
+    rows = {(row["assignment"], row["student_id"]): row for row in grading.read_grades(course / "grades.csv")}
+    mine = rows[(f"{lesson}_ro", "romanian")]
+    assert float(mine["score"]) == autograded_points(read(LESSONS[0])) > 0
+    assert grading.check_integrity(f"{lesson}_ro", course) == []
+    feedback = (course / "feedback" / "romanian" / f"{lesson}_ro" / f"{lesson}_ro.html").read_text()
+    assert "Lecția 1" in feedback and "Lesson 1 —" not in feedback, "the Romanian edition's theory, in Romanian"
+    table = grading.grade_table(list(rows.values()), grading.needs_manual_grade(course))
+    assert re.search(rf"^{lesson}_ro\s+romanian\s+{float(mine['score']):.1f} / ", table, re.M)
+    assert re.search(rf"^{ids[1]}\s+romanian\s+0\.0 / \S+\s+not submitted", table, re.M)
+    # every student counts every lesson once, whichever edition: the solver did not hand in lesson 01 in Romanian
+    assert re.search(rf"^{lesson}\s+solver\s", table, re.M) and not re.search(rf"^{lesson}_ro\s+solver", table, re.M)
+    assert all(f"{len(LESSONS)} lessons" in line for line in table.splitlines() if line.startswith("course total"))
+
+
+def test_grade_table_counts_the_best_of_two_editions_once():
+    rows = [{"assignment": "01_x", "student_id": "s", "score": "3", "max_score": "10", "timestamp": "2026-12-03 10:00"},
+            {"assignment": "01_x_ro", "student_id": "s", "score": "7", "max_score": "10", "timestamp": "2026-12-03 11:00"},
+            {"assignment": "02_y", "student_id": "s", "score": "0", "max_score": "5", "timestamp": ""}]
+    table = grading.grade_table(rows)
+    assert "01_x_ro                  s                   7.0 / 10.0  also handed in 01_x; the best counts" in table
+    assert "02_y                     s                   0.0 / 5.0  not submitted" in table
+    assert f"{'course total':<24} {'s':<16} {7.0:6.1f} / 15.0 (47%), 2 lessons" in table
+    assert grading.lesson_of("05_inside_the_network_en") == "05_inside_the_network" == grading.lesson_of("05_inside_the_network")
+
+
 def test_grades_csv_full_versus_zero(course):
-    rows = [row for row in grading.read_grades(course / "grades.csv") if row["student_id"] in STUDENTS]
+    rows = [row for row in grading.read_grades(course / "grades.csv") if row["student_id"] in STUDENTS and row["assignment"] in ids]
     got = {(row["assignment"], row["student_id"]): (float(row["score"]), float(row["max_score"])) for row in rows}
     expected = {}
     for path in LESSONS:

@@ -123,6 +123,42 @@ WATCH = """(root) => {
 }"""
 
 
+#: Under the pointer: the patch on the input, the panel shown, the current step's hidden.
+HOVER_STATE = """([root, cell]) => {
+    const node = document.querySelector(root);
+    const shown = el => !!el && getComputedStyle(el).display !== 'none' && el.getClientRects().length > 0;
+    const patch = [...node.querySelectorAll(`.sws-input td[data-windows~='${cell}']`)];
+    const others = [...node.querySelectorAll('.sws-input td')].filter(td => !patch.includes(td));
+    const panel = node.querySelector(`.sws-hover[data-cell='${cell}']`);
+    return {patch: patch.length, lit: patch.filter(td => getComputedStyle(td).outlineStyle === 'solid').length,
+            others_lit: others.filter(td => getComputedStyle(td).outlineStyle === 'solid').length,
+            panel: shown(panel) ? panel.innerText : null, current: shown(node.querySelector('.sws-current'))};
+}"""
+
+
+def linked_view_problems(page, root: str, kernel_cells: int = 9) -> list[str]:
+    """The sliding-window stepper's hover link: pointing at output cell (1, 1) shows where it comes from."""
+    problems = []
+    cell = page.locator(f"{root} .sws-output td[data-cell='1-1']")
+    cell.scroll_into_view_if_needed()
+    cell.hover()
+    page.wait_for_timeout(100)
+    state = page.evaluate(HOVER_STATE, [root, "1-1"])
+    if state["patch"] != kernel_cells or state["lit"] != kernel_cells:
+        problems.append(f"stepper hover: {state['lit']} of {state['patch']} patch cells lit, expected {kernel_cells}")
+    if state["others_lit"]:
+        problems.append(f"stepper hover: {state['others_lit']} input cells outside the patch lit")
+    if not state["panel"] or "(1, 1)" not in state["panel"] or state["current"]:
+        problems.append(f"stepper hover: panel of (1, 1) {'shown' if state['panel'] else 'hidden'}, "
+                        f"current step {'shown' if state['current'] else 'hidden'}")
+    page.mouse.move(2, 2)
+    page.wait_for_timeout(100)
+    state = page.evaluate(HOVER_STATE, [root, "1-1"])
+    if state["panel"] or not state["current"] or state["lit"]:
+        problems.append("stepper hover: the link stays after the pointer left the feature map")
+    return problems
+
+
 def controls(page, root: str) -> list[tuple[str, object]]:
     """Every control of the widget, with its kind."""
     found = []
@@ -270,6 +306,8 @@ def _run_gallery(chromium, tmp_path, language: str, record_timing) -> dict:
                 assert page_widget_errors(page, root) == [], name
                 save_screenshot(page.locator(root), f"widget_{name}" + ("" if language == "en" else f"_{language}"))
                 results[name] = check_widget(page, root, name)
+                if name == "sliding_window_stepper":
+                    results[name]["failures"] += linked_view_problems(page, root)
             assert problems == [], f"JavaScript errors in the page: {problems}"
         finally:
             context.close()

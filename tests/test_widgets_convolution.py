@@ -190,3 +190,34 @@ def test_filter_bank_works_on_a_tile_sized_version_of_large_images():
     assert bank.images["photo"].shape == (128, 96)
     assert bank.feature_maps.shape == (128, 96, 8) and "128x96x1" in bank.info.value
     np.testing.assert_allclose(bank.feature_maps[..., 0], bank.images["photo"], rtol=1e-6)  # identity kernel first
+
+
+def test_stepper_links_every_output_cell_to_its_patch_and_arithmetic():
+    """Each output cell has a hover panel with its own sum; each input cell names the windows covering it."""
+    import re
+
+    from utils.layers.convolution import correlate2d
+
+    image = np.arange(36, dtype=float).reshape(6, 6) % 7
+    stepper = sliding_window_stepper(image, KERNELS["sobel_x"], stride=2, padding="same")
+    expected = correlate2d(image, KERNELS["sobel_x"], 2, "same")
+    panels = [re.match(r"data-cell='(\d+)-(\d+)'>(.*)", part, re.S).groups()
+              for part in stepper.hover_view.value.split("<div class='sws-hover' ")[1:]]
+    assert len(panels) == expected.size == 9
+    for row, col, body in panels:
+        total = float(re.search(r"= (-?[\d.e+-]+) &rarr;", body).group(1))
+        assert np.isclose(total, expected[int(row), int(col)], atol=1e-3), (row, col)
+        assert f"({row}, {col})" in body
+    # the top-left input cell (padded) is in the window of output (0, 0) only, with stride 2 and a 3x3 kernel
+    cells = re.findall(r"<td [^>]*?(?:data-windows='([^']*)')?>", stepper.input_view.value)
+    assert cells[0] == "0-0"
+    covered = {name for names in cells for name in names.split()}
+    assert covered == {f"{r}-{c}" for r in range(3) for c in range(3)}, "every output cell's window is marked"
+    assert all(f"data-cell='{r}-{c}'" in stepper.output_view.value for r in range(3) for c in range(3))
+    rules = stepper.hover_rules.value
+    assert rules.count(f".{stepper.scope}:has(.sws-output td[data-cell='2-1']:hover)") == 3
+    assert stepper.scope in stepper._dom_classes
+    other = sliding_window_stepper(image, KERNELS["sobel_x"])
+    assert other.scope != stepper.scope, "the CSS of one stepper does not reach another"
+    stepper.stride.value = 1  # the panels follow stride and padding
+    assert stepper.hover_view.value.count("class='sws-hover'") == 36

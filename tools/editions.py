@@ -221,11 +221,15 @@ def _nbgrader_api(course_dir: Path):
 
 
 def build_student_editions(out_dir: Path, names: Sequence[str] = (), lang: str | None = None,
-                           course_dir: Path | None = None, lessons_dir: Path = LESSONS_DIR) -> list[Path]:
+                           course_dir: Path | None = None, lessons_dir: Path = LESSONS_DIR,
+                           suffix: str = "") -> list[Path]:
     """Run nbgrader generate_assignment on every lesson; write ``out_dir/<lesson>/<lesson>.ipynb``.
 
     With ``lang``, the single-language edition is the source and the output goes to
-    ``out_dir/<lang>/<lesson>/``. Returns the written student notebooks.
+    ``out_dir/<lang>/<lesson>/``. With ``suffix`` (e.g. ``"_ro"``) the assignment and its
+    notebook are named ``<lesson><suffix>``, so that several editions of a lesson live side by
+    side in one course directory (one gradebook, one course id on the exchange).
+    Returns the written student notebooks.
     """
     out_dir = Path(out_dir) / lang if lang else Path(out_dir)
     course_dir = Path(course_dir) if course_dir else default_course_dir() / (lang or "")
@@ -234,7 +238,7 @@ def build_student_editions(out_dir: Path, names: Sequence[str] = (), lang: str |
     api = _nbgrader_api(course_dir)
     written = []
     for path in lesson_paths(lessons_dir, names):
-        lesson = path.stem
+        lesson = path.stem + suffix
         notebook = nbformat.read(path, as_version=4)
         if lang:
             notebook = language_edition(notebook, lang)

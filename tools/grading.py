@@ -1,6 +1,7 @@
 """The instructor's grading steps, one command each, plain nbgrader underneath.
 
     python tools/grading.py release [LESSON ...]   # lessons/ -> source/ -> nbgrader generate_assignment
+        [--lang ro|en]                             # the single-language edition, as assignment <lesson>_<lang>
     python tools/grading.py autograde LESSON ...   # nbgrader autograde LESSON --student S --create --force, per student
         [--student S ...] [--force]                # only these students; also those already graded and unchanged
     python tools/grading.py check LESSON ...       # which submissions changed or deleted a test cell of the release
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -72,15 +74,34 @@ def course_dir() -> Path:
     return editions.default_course_dir()
 
 
-def release(lessons: Sequence[str] = (), course: Path | None = None, out: Path | None = None) -> list[Path]:
-    """Copy the lessons into ``source/`` and run generate_assignment on each; return the student notebooks."""
+def release(lessons: Sequence[str] = (), course: Path | None = None, out: Path | None = None,
+            lang: str | None = None) -> list[Path]:
+    """Copy the lessons into ``source/`` and run generate_assignment on each; return the student notebooks.
+
+    Without ``lang`` each lesson is the assignment ``<lesson>`` (the bilingual edition). With
+    ``lang`` ("en" or "ro") it is the single-language edition, released in the same course
+    directory as the assignment ``<lesson>_<lang>``: one gradebook and one course id for every
+    edition, distinct names on the exchange. The graded cells are the same in every edition
+    (tools/editions.py), and :func:`grade_table` counts each lesson once per student.
+    """
     course = Path(course) if course else course_dir()
     out = Path(out) if out else PROJECT_ROOT / "build" / "student"
+    suffix = f"_{lang}" if lang else ""
     for path in editions.lesson_paths(editions.LESSONS_DIR, lessons):
         # what it runs, as the instructor would type it (nbgrader's API is called in-process)
-        print(f"$ cp lessons/{path.name} {course}/source/{path.stem}/ && nbgrader generate_assignment {path.stem} --create --force",
+        what = f"the {lang} edition of lessons/{path.name}" if lang else f"lessons/{path.name}"
+        name = path.stem + suffix
+        print(f"$ cp {what} {course}/source/{name}/{name}.ipynb && nbgrader generate_assignment {name} --create --force",
               flush=True)
-    return editions.build_student_editions(out, names=lessons, course_dir=course)
+    return editions.build_student_editions(out, names=lessons, lang=lang, course_dir=course, suffix=suffix)
+
+
+EDITION_SUFFIX = re.compile(r"_(en|ro)$")
+
+
+def lesson_of(assignment: str) -> str:
+    """The lesson an assignment is an edition of: ``01_images_bgr_rgb_ro`` -> ``01_images_bgr_rgb``."""
+    return EDITION_SUFFIX.sub("", assignment)
 
 
 @dataclass(frozen=True)
@@ -261,14 +282,32 @@ def needs_manual_grade(course: Path | None = None) -> set[tuple[str, str]]:
 
 
 def grade_table(rows: list[dict[str, str]], waiting: set[tuple[str, str]] = frozenset()) -> str:
-    """One line per student and lesson, then each student's course total (``*``: waits for a grade by hand)."""
+    """One line per student and lesson, then each student's course total (``*``: waits for a grade by hand).
+
+    The editions of a lesson (``<lesson>``, ``<lesson>_ro``, ``<lesson>_en``) count as one
+    lesson: the line shows the edition the student handed in (the best-scored one if several),
+    and a lesson without any edition handed in shows "not submitted".
+    """
+    by_lesson: dict[tuple[str, str], list[dict[str, str]]] = {}
+    for row in rows:
+        by_lesson.setdefault((row["student_id"], lesson_of(row["assignment"])), []).append(row)
     lines, totals = [], {}
-    for row in sorted(rows, key=lambda r: (r["student_id"], r["assignment"])):
-        score, maximum = float(row["score"]), float(row["max_score"])
-        flag = "  * needs manual grade" if (row["assignment"], row["student_id"]) in waiting else ""
-        lines.append(f"{row['assignment']:<24} {row['student_id']:<16} {score:6.1f} / {maximum:.1f}{flag}")
-        got, out_of, lessons = totals.get(row["student_id"], (0.0, 0.0, 0))
-        totals[row["student_id"]] = (got + score, out_of + maximum, lessons + 1)
+    for (student, _lesson), editions_of_lesson in sorted(by_lesson.items()):
+        handed_in = [row for row in editions_of_lesson if row.get("timestamp", "x").strip()]
+        best = max(handed_in or editions_of_lesson, key=lambda row: float(row["score"]))
+        score, maximum = float(best["score"]), max(float(row["max_score"]) for row in editions_of_lesson)
+        flags = []
+        if not handed_in:
+            flags.append("not submitted")
+        if len(handed_in) > 1:
+            others = ", ".join(row["assignment"] for row in handed_in if row is not best)
+            flags.append(f"also handed in {others}; the best counts")
+        if (best["assignment"], student) in waiting:
+            flags.append("* needs manual grade")
+        flag = "  " + "; ".join(flags) if flags else ""
+        lines.append(f"{best['assignment']:<24} {student:<16} {score:6.1f} / {maximum:.1f}{flag}")
+        got, out_of, lessons = totals.get(student, (0.0, 0.0, 0))
+        totals[student] = (got + score, out_of + maximum, lessons + 1)
     lines.append("")
     for student, (got, out_of, lessons) in sorted(totals.items()):
         share = f" ({100 * got / out_of:.0f}%)" if out_of else ""
@@ -285,6 +324,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     step = commands.add_parser("release", help="student editions of the lessons (nbgrader generate_assignment)")
     step.add_argument("lessons", nargs="*", help="lesson names (default: all)")
     step.add_argument("--out", type=Path, help="also copy the student editions here (default: build/student)")
+    step.add_argument("--lang", choices=editions.LANGUAGES,
+                      help="release the single-language edition as <lesson>_<lang>, beside the others (same gradebook)")
     step = commands.add_parser("autograde", help="nbgrader autograde, student by student: grade submitted/*/<lesson>")
     step.add_argument("lessons", nargs="+", help="lesson names")
     step.add_argument("--student", action="append", default=[], help="only this student (repeat for several)")
@@ -300,7 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     course = args.course_dir.resolve() if args.course_dir else None
     try:
         if args.command == "release":
-            for path in release(args.lessons, course, args.out):
+            for path in release(args.lessons, course, args.out, lang=args.lang):
                 print(path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path)
         elif args.command == "autograde":
             for lesson in args.lessons:

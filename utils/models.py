@@ -352,10 +352,13 @@ def inference_precision() -> str:
 
 def _is_chain(model) -> bool:
     """Whether every layer takes exactly the previous layer's output (the course's models do)."""
-    layers = model.layers
-    if len(getattr(model, "inputs", []) or []) != 1 or len(layers) < 2 or type(layers[0]).__name__ != "InputLayer":
+    layers = getattr(model, "layers", None)
+    if not layers or len(getattr(model, "inputs", []) or []) != 1 or len(layers) < 2 or type(layers[0]).__name__ != "InputLayer":
         return False
-    return all(layer.input is previous.output for previous, layer in zip(layers, layers[1:]))
+    try:
+        return all(layer.input is previous.output for previous, layer in zip(layers, layers[1:]))
+    except (AttributeError, ValueError):  # a layer called more than once, or never: not a chain
+        return False
 
 
 def inference_graph(model, precision: str = "float32"):

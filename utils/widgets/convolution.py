@@ -76,15 +76,45 @@ def _cell_style(background: str, bold: bool = False) -> str:
     return f"style='border:1px solid #999;padding:1px 3px;text-align:right;min-width:1.9em;background:{background};{weight}'"
 
 
-def _table(values: np.ndarray, backgrounds: np.ndarray, fmt: str = "g", blank: np.ndarray | None = None) -> str:
+def _table(values: np.ndarray, backgrounds: np.ndarray, fmt: str = "g", blank: np.ndarray | None = None,
+           cell_attributes: np.ndarray | None = None, css_class: str = "") -> str:
     rows = []
     for i in range(values.shape[0]):
         cells = []
         for j in range(values.shape[1]):
             text = "&nbsp;" if blank is not None and blank[i, j] else format(values[i, j], fmt)
-            cells.append(f"<td {_cell_style(backgrounds[i, j])}>{text}</td>")
+            extra = f" {cell_attributes[i, j]}" if cell_attributes is not None and cell_attributes[i, j] else ""
+            cells.append(f"<td {_cell_style(backgrounds[i, j])}{extra}>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return "<table style='border-collapse:collapse;font-family:monospace;font-size:12px'>" + "".join(rows) + "</table>"
+    klass = f" class='{css_class}'" if css_class else ""
+    return f"<table{klass} style='border-collapse:collapse;font-family:monospace;font-size:12px'>" + "".join(rows) + "</table>"
+
+
+def _cell_name(row: int, col: int) -> str:
+    return f"{row}-{col}"
+
+
+def _hover_rules(scope: str, outputs: tuple[int, int]) -> str:
+    """CSS that links the views on hover, no JavaScript: pointing at an output cell lights up its patch.
+
+    ``:has()`` (every current browser) lets the widget's root react to the hovered cell; input
+    cells carry the names of the output cells whose window covers them (``data-windows``),
+    each output cell its own name (``data-cell``), each arithmetic panel the cell it explains.
+    """
+    window, output = COLOURS["window"], COLOURS["output"]
+    rules = [f".{scope}:has(.sws-output td:hover) .sws-current {{display:none}}",
+             f".{scope} .sws-hover {{display:none}}",
+             f".{scope} .sws-output td[data-cell] {{cursor:crosshair}}"]
+    for row_index in range(outputs[0]):
+        for col_index in range(outputs[1]):
+            name = _cell_name(row_index, col_index)
+            hovered = f".{scope}:has(.sws-output td[data-cell='{name}']:hover)"
+            rules.append(f"{hovered} .sws-input td[data-windows~='{name}'] "
+                         f"{{background:{window} !important;outline:2px solid #d4a017;outline-offset:-2px}}")
+            rules.append(f"{hovered} .sws-output td[data-cell='{name}'] {{background:{output} !important;"
+                         "outline:2px solid #d4a017;outline-offset:-2px}")
+            rules.append(f"{hovered} .sws-hover[data-cell='{name}'] {{display:block}}")
+    return "<style>" + "\n".join(rules) + "</style>"
 
 
 class SlidingWindowStepper(widgets.VBox):
@@ -94,7 +124,14 @@ class SlidingWindowStepper(widgets.VBox):
     ``padding``. Outputs (HTML): ``input_view`` (padded input, patch highlighted),
     ``arithmetic`` (patch x kernel = products, their sum), ``output_view`` (the feature map,
     filled up to the current cell). ``step`` is the current :class:`ConvStep`.
+
+    The views are linked: pointing at any cell of the feature map lights up its patch on the
+    input and shows its products and sum in place of the current step's (``hover_view`` holds
+    one panel per output cell, computed here in Python; the linking is CSS, see
+    :func:`_hover_rules`), so the widget works the same in JupyterLab, Voila, VS Code and Colab.
     """
+
+    _instances = 0
 
     def __init__(self, image: np.ndarray, kernel: np.ndarray, stride: int = 1, padding: str = "valid"):
         self.image = _gray_2d(image, "image")
@@ -112,15 +149,22 @@ class SlidingWindowStepper(widgets.VBox):
         self.stride = widgets.ToggleButtons(options=[1, 2], value=stride, description=tr("stride", "pas"), style=buttons)
         self.padding = widgets.ToggleButtons(options=["valid", "same"], value=padding, description=tr("padding", "bordare"), style=buttons)
         self.input_view, self.arithmetic, self.output_view = widgets.HTML(), widgets.HTML(), widgets.HTML()
+        self.hover_view, self.hover_rules = widgets.HTML(), widgets.HTML(layout=widgets.Layout(height="0px", margin="0px"))
+        SlidingWindowStepper._instances += 1
+        self.scope = f"sws-{SlidingWindowStepper._instances}"  # the CSS rules of one stepper never reach another
         for control in (self.position, self.stride, self.padding):
             control.observe(self._update, names="value")
         self._reshape()
+        hint = widgets.HTML(f"<i>{tr('point at a cell of the feature map to see where it comes from', 'indicați o celulă a hărții de trăsături ca să vedeți de unde vine')}</i>")
         panels = row([
             column([widgets.HTML(f"<b>{tr('input', 'intrare')}</b>"), self.input_view]),
-            column([widgets.HTML(f"<b>{tr('patch ⊙ kernel = products', 'fereastră ⊙ nucleu = produse')}</b>"), self.arithmetic]),
-            column([widgets.HTML(f"<b>{tr('feature map', 'hartă de trăsături')}</b>"), self.output_view]),
+            column([widgets.HTML(f"<b>{tr('patch ⊙ kernel = products', 'fereastră ⊙ nucleu = produse')}</b>"),
+                    self.arithmetic, self.hover_view]),
+            column([widgets.HTML(f"<b>{tr('feature map', 'hartă de trăsături')}</b>"), self.output_view, hint]),
         ])
-        super().__init__([style_sheet(), row([self.play, self.position, self.stride, self.padding], gap="4px 16px"), panels])
+        super().__init__([style_sheet(), self.hover_rules, row([self.play, self.position, self.stride, self.padding], gap="4px 16px"),
+                          panels])
+        self.add_class(self.scope)
         explorer_box(self)
 
     def _reshape(self) -> None:
@@ -131,7 +175,32 @@ class SlidingWindowStepper(widgets.VBox):
         with self.position.hold_trait_notifications():
             self.position.max = cells - 1
             self.position.value = min(self.position.value, cells - 1)
+        self._draw_hover_panels()
         self._draw()
+
+    def _arithmetic_html(self, step) -> str:
+        """patch ⊙ kernel = products, and their sum: how one output cell is computed."""
+        plain = np.full(self.kernel.shape, "white", dtype=object)
+        kernel_colour = np.full(self.kernel.shape, COLOURS["kernel"], dtype=object)
+        return (
+            "<div style='display:flex;gap:8px;align-items:center'>"
+            f"{_table(step.patch, np.full(self.kernel.shape, COLOURS['window'], dtype=object))}<span>&#x2299;</span>"
+            f"{_table(self.kernel, kernel_colour)}<span>=</span>{_table(step.products, plain, '.3g')}</div>"
+            f"<p>{tr('sum of the products', 'suma produselor')} = {step.products.sum():.4g} "
+            f"&rarr; {tr('output cell', 'celula de ieșire')} ({step.row}, {step.col})</p>")
+
+    def _draw_hover_panels(self) -> None:
+        """One hidden arithmetic panel per output cell, and the CSS that shows it on hover."""
+        rows, cols = self.feature_map.shape
+        panels = []
+        for row_index in range(rows):
+            for col_index in range(cols):
+                step = conv_step(self.image, self.kernel, row_index, col_index, self.stride.value, self.padding.value)
+                panels.append(f"<div class='sws-hover' data-cell='{_cell_name(row_index, col_index)}'>"
+                              f"{self._arithmetic_html(step)}</div>")
+        self.hover_view.value = "".join(panels)
+        self.hover_rules.value = _hover_rules(self.scope, (rows, cols))
+        self._windows = None  # the input cells' data-windows, for the padded shape of this stride/padding
 
     def _update(self, change) -> None:
         if change["owner"] is self.position:
@@ -150,20 +219,33 @@ class SlidingWindowStepper(widgets.VBox):
         background[:pad_top, :] = background[pad_top + self.image.shape[0]:, :] = COLOURS["padding"]
         background[:, :pad_left] = background[:, pad_left + self.image.shape[1]:] = COLOURS["padding"]
         background[step.top:step.top + k_h, step.left:step.left + k_w] = COLOURS["window"]
-        self.input_view.value = _table(step.padded, background)
-        plain = np.full(self.kernel.shape, "white", dtype=object)
-        kernel_colour = np.full(self.kernel.shape, COLOURS["kernel"], dtype=object)
-        total = step.products.sum()
-        self.arithmetic.value = (
-            "<div style='display:flex;gap:8px;align-items:center'>"
-            f"{_table(step.patch, np.full(self.kernel.shape, COLOURS['window'], dtype=object))}<span>&#x2299;</span>"
-            f"{_table(self.kernel, kernel_colour)}<span>=</span>{_table(step.products, plain, '.3g')}</div>"
-            f"<p>{tr('sum of the products', 'suma produselor')} = {total:.4g} "
-            f"&rarr; {tr('output cell', 'celula de ieșire')} ({row}, {col})</p>")
+        if self._windows is None:
+            self._windows = self._windows_attributes(step.padded.shape)
+        self.input_view.value = _table(step.padded, background, cell_attributes=self._windows, css_class="sws-input")
+        self.arithmetic.value = f"<div class='sws-current'>{self._arithmetic_html(step)}</div>"
         done = np.arange(rows * cols).reshape(rows, cols) > self.position.value
         out_background = np.full((rows, cols), "white", dtype=object)
         out_background[row, col] = COLOURS["output"]
-        self.output_view.value = _table(self.feature_map, out_background, ".3g", blank=done)
+        names = np.array([[f"data-cell='{_cell_name(i, j)}'" for j in range(cols)] for i in range(rows)], dtype=object)
+        self.output_view.value = _table(self.feature_map, out_background, ".3g", blank=done, cell_attributes=names,
+                                        css_class="sws-output")
+
+    def _windows_attributes(self, padded_shape: tuple[int, int]) -> np.ndarray:
+        """For each padded input cell, ``data-windows`` = the output cells whose window covers it."""
+        covers = np.empty(padded_shape, dtype=object)
+        for index in np.ndindex(padded_shape):
+            covers[index] = []
+        k_h, k_w = self.kernel.shape
+        stride = self.stride.value
+        for row_index, col_index in np.ndindex(self.feature_map.shape):
+            top, left = row_index * stride, col_index * stride
+            for i in range(top, top + k_h):
+                for j in range(left, left + k_w):
+                    covers[i, j].append(_cell_name(row_index, col_index))
+        attributes = np.empty(padded_shape, dtype=object)
+        for index in np.ndindex(padded_shape):
+            attributes[index] = f"data-windows='{' '.join(covers[index])}'" if covers[index] else ""
+        return attributes
 
     def _pad_offsets(self) -> tuple[int, int]:
         """Zero rows above and zero columns left of the image (gray in the input table)."""

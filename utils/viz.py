@@ -555,7 +555,7 @@ def plot_ablations(results: Mapping, *, baseline: str = "base", title: str | Non
     low = min(accuracy.min(), flipped.min()) * 100
     bars.set_xlim(max(0, low - 5), max(accuracy.max(), flipped.max()) * 100 + 2)
     bars.set_xlabel(tr("validation accuracy (%)", "acuratețe pe validare (%)"))
-    bars.legend(loc="lower right", fontsize=8)
+    bars.legend(loc="upper left", bbox_to_anchor=(0, -0.1), ncol=2, fontsize=8, frameon=False)  # below: never over a bar
     for name in names:
         history = variants[name].get("history", [])
         curves.plot([r["epoch"] for r in history], [100 * r.get("val_accuracy", np.nan) for r in history],

@@ -130,24 +130,30 @@ HOVER_STATE = """([root, cell]) => {
     const patch = [...node.querySelectorAll(`.sws-input td[data-windows~='${cell}']`)];
     const others = [...node.querySelectorAll('.sws-input td')].filter(td => !patch.includes(td));
     const panel = node.querySelector(`.sws-hover[data-cell='${cell}']`);
+    const window_colour = 'rgb(255, 209, 102)';  // COLOURS["window"]
+    const step = [...node.querySelectorAll('.sws-input td.sws-step')].filter(td => !patch.includes(td));
     return {patch: patch.length, lit: patch.filter(td => getComputedStyle(td).outlineStyle === 'solid').length,
+            step_still_lit: step.filter(td => getComputedStyle(td).backgroundColor === window_colour).length,
             others_lit: others.filter(td => getComputedStyle(td).outlineStyle === 'solid').length,
             panel: shown(panel) ? panel.innerText : null, current: shown(node.querySelector('.sws-current'))};
 }"""
 
 
-def linked_view_problems(page, root: str, kernel_cells: int = 9) -> list[str]:
+def linked_view_problems(page, root: str, screenshot: str, kernel_cells: int = 9) -> list[str]:
     """The sliding-window stepper's hover link: pointing at output cell (1, 1) shows where it comes from."""
     problems = []
     cell = page.locator(f"{root} .sws-output td[data-cell='1-1']")
-    cell.scroll_into_view_if_needed()
+    # The whole widget in view first: a screenshot that scrolled would move the cell from under the pointer.
+    page.locator(root).evaluate("n => n.scrollIntoView({block: 'center'})")
     cell.hover()
     page.wait_for_timeout(100)
     state = page.evaluate(HOVER_STATE, [root, "1-1"])
+    save_screenshot(page.locator(root), screenshot)
     if state["patch"] != kernel_cells or state["lit"] != kernel_cells:
         problems.append(f"stepper hover: {state['lit']} of {state['patch']} patch cells lit, expected {kernel_cells}")
-    if state["others_lit"]:
-        problems.append(f"stepper hover: {state['others_lit']} input cells outside the patch lit")
+    if state["others_lit"] or state["step_still_lit"]:
+        problems.append(f"stepper hover: {state['others_lit']} input cells outside the patch outlined, "
+                        f"{state['step_still_lit']} cells of the current step still coloured")
     if not state["panel"] or "(1, 1)" not in state["panel"] or state["current"]:
         problems.append(f"stepper hover: panel of (1, 1) {'shown' if state['panel'] else 'hidden'}, "
                         f"current step {'shown' if state['current'] else 'hidden'}")
@@ -307,7 +313,8 @@ def _run_gallery(chromium, tmp_path, language: str, record_timing) -> dict:
                 save_screenshot(page.locator(root), f"widget_{name}" + ("" if language == "en" else f"_{language}"))
                 results[name] = check_widget(page, root, name)
                 if name == "sliding_window_stepper":
-                    results[name]["failures"] += linked_view_problems(page, root)
+                    hover_shot = "widget_sliding_window_stepper_hover" + ("" if language == "en" else f"_{language}")
+                    results[name]["failures"] += linked_view_problems(page, root, hover_shot)
             assert problems == [], f"JavaScript errors in the page: {problems}"
         finally:
             context.close()

@@ -209,11 +209,13 @@ def test_stepper_links_every_output_cell_to_its_patch_and_arithmetic():
         assert np.isclose(total, expected[int(row), int(col)], atol=1e-3), (row, col)
         assert f"({row}, {col})" in body
     # the top-left input cell (padded) is in the window of output (0, 0) only, with stride 2 and a 3x3 kernel
-    cells = re.findall(r"<td [^>]*?(?:data-windows='([^']*)')?>", stepper.input_view.value)
+    cells = [(re.search(r"data-windows='([^']*)'", attributes) or [None, ""])[1]
+             for attributes in re.findall(r"<td ([^>]*)>", stepper.input_view.value)]
     assert cells[0] == "0-0"
     covered = {name for names in cells for name in names.split()}
     assert covered == {f"{r}-{c}" for r in range(3) for c in range(3)}, "every output cell's window is marked"
     assert all(f"data-cell='{r}-{c}'" in stepper.output_view.value for r in range(3) for c in range(3))
+    assert stepper.input_view.value.count("sws-step") == 9 and "data-cell='0-0' class='sws-step'" in stepper.output_view.value
     rules = stepper.hover_rules.value
     assert rules.count(f".{stepper.scope}:has(.sws-output td[data-cell='2-1']:hover)") == 3
     assert stepper.scope in stepper._dom_classes

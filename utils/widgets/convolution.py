@@ -102,7 +102,11 @@ def _hover_rules(scope: str, outputs: tuple[int, int]) -> str:
     each output cell its own name (``data-cell``), each arithmetic panel the cell it explains.
     """
     window, output = COLOURS["window"], COLOURS["output"]
-    rules = [f".{scope}:has(.sws-output td:hover) .sws-current {{display:none}}",
+    hovering = f".{scope}:has(.sws-output td:hover)"
+    rules = [f"{hovering} .sws-current {{display:none}}",
+             # the current step fades while another cell is pointed at (the hovered cell's rules win: more specific)
+             f"{hovering} .sws-input td.sws-step, {hovering} .sws-output td.sws-step {{background:white !important}}",
+             f"{hovering} .sws-input td.sws-step.sws-pad {{background:{COLOURS['padding']} !important}}",
              f".{scope} .sws-hover {{display:none}}",
              f".{scope} .sws-output td[data-cell] {{cursor:crosshair}}"]
     for row_index in range(outputs[0]):
@@ -218,15 +222,22 @@ class SlidingWindowStepper(widgets.VBox):
         background = np.full(step.padded.shape, "white", dtype=object)
         background[:pad_top, :] = background[pad_top + self.image.shape[0]:, :] = COLOURS["padding"]
         background[:, :pad_left] = background[:, pad_left + self.image.shape[1]:] = COLOURS["padding"]
-        background[step.top:step.top + k_h, step.left:step.left + k_w] = COLOURS["window"]
         if self._windows is None:
             self._windows = self._windows_attributes(step.padded.shape)
-        self.input_view.value = _table(step.padded, background, cell_attributes=self._windows, css_class="sws-input")
+        attributes = self._windows.copy()
+        for i in range(step.top, step.top + k_h):
+            for j in range(step.left, step.left + k_w):
+                # the current step's patch, so that pointing at another cell can fade it (see _hover_rules)
+                kind = "sws-step sws-pad" if background[i, j] == COLOURS["padding"] else "sws-step"
+                attributes[i, j] = f"{attributes[i, j]} class='{kind}'".strip()
+        background[step.top:step.top + k_h, step.left:step.left + k_w] = COLOURS["window"]
+        self.input_view.value = _table(step.padded, background, cell_attributes=attributes, css_class="sws-input")
         self.arithmetic.value = f"<div class='sws-current'>{self._arithmetic_html(step)}</div>"
         done = np.arange(rows * cols).reshape(rows, cols) > self.position.value
         out_background = np.full((rows, cols), "white", dtype=object)
         out_background[row, col] = COLOURS["output"]
         names = np.array([[f"data-cell='{_cell_name(i, j)}'" for j in range(cols)] for i in range(rows)], dtype=object)
+        names[row, col] += " class='sws-step'"
         self.output_view.value = _table(self.feature_map, out_background, ".3g", blank=done, cell_attributes=names,
                                         css_class="sws-output")
 

@@ -1,7 +1,9 @@
 """deploy/jupyterhub/ for real: a hub on 127.0.0.1, one instructor and two students (system users).
 
 The instructor releases lesson 01 through the formgrader's API, both students fetch it from
-nbgrader's exchange, one edits and submits, the instructor collects. Then: no solution marker
+nbgrader's exchange, one edits and submits, the instructor collects, autogrades and releases
+the feedback from their clone (tools/grading.py, nbgrader release_feedback), and the student
+fetches it through her server. Then: no solution marker
 anywhere a student can read (home, environment), the instructor's lessons/ is unreadable for a
 student, and the formgrader answers the instructor only. Needs root (system users, setuid),
 Python 3.11 at /usr/bin/python3.11 (or HUB_PYTHON) and configurable-http-proxy (npm).
@@ -12,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -138,7 +141,7 @@ def hub() -> Iterator[dict]:
         else:
             pytest.fail("the hub did not answer within 60 s")
         yield {"url": url, "token": token, "instructor": instructor, "students": students, "base": base, "prefix": prefix,
-               "exchange": exchange, "course": course_repo, "log": base / "hub.log"}
+               "exchange": exchange, "course": course_repo, "grading_env": release_env, "log": base / "hub.log"}
     finally:
         process.terminate()
         try:
@@ -212,6 +215,32 @@ def test_release_fetch_submit_collect(hub: dict) -> None:
     collected = hub["course"] / "build" / "nbgrader" / "submitted" / alice / LESSON / f"{LESSON}.ipynb"
     assert "alice was here" in collected.read_text()
     assert not (hub["course"] / "build" / "nbgrader" / "submitted" / bob).exists()
+
+    # The instructor grades from their clone, as the guide says, and hands the feedback back.
+    course_dir = hub["course"] / "build" / "nbgrader"
+
+    def instructor_runs(*arguments: str) -> str:
+        done = subprocess.run(arguments, cwd=hub["course"], capture_output=True, text=True, timeout=600,
+                              env=hub["grading_env"] | {"FACEEXPR_COURSE_DIR": str(course_dir)})
+        assert done.returncode == 0, f"{' '.join(arguments[1:3])}: {done.stdout[-2000:]}{done.stderr[-2000:]}"
+        return done.stdout
+
+    graded = instructor_runs(sys.executable, "tools/grading.py", "autograde", LESSON)
+    assert f"{LESSON} {alice}: graded in" in graded
+    instructor_runs(sys.executable, "tools/grading.py", "feedback", LESSON)
+    nbgrader = str(Path(sys.executable).parent / "nbgrader")
+    instructor_runs(nbgrader, "release_feedback", LESSON, f"--Exchange.root={hub['exchange']}",
+                    "--Exchange.path_includes_course=True", "--CourseDirectory.course_id=faceexpr")
+    status, text = _request(f"{url}/user/{alice}/assignments/fetch_feedback", tokens[alice], "POST",
+                            {"course_id": "faceexpr", "assignment_id": LESSON}, form=True)
+    assert status == 200 and json.loads(text)["success"], f"alice fetch_feedback: {text[:2000]}"
+    pages = list((hub["base"] / "home" / alice / "faceexpr" / LESSON / "feedback").glob(f"*/{LESSON}.html"))
+    assert len(pages) == 1, f"alice's feedback: {pages}"
+    page = pages[0].read_text()
+    assert "alice was here" in page and "Score:" in page
+    assert "BEGIN HIDDEN TESTS" not in page and "hidden=True" not in page, "the feedback shows no hidden test"
+    grades = instructor_runs(sys.executable, "tools/grading.py", "grades")
+    assert re.search(rf"^{LESSON}\s+{alice}\s+0\.0 / ", grades, re.M), grades
 
     python = hub["prefix"] / "venv" / "bin" / "python"
     secret_lesson = hub["course"] / "lessons" / f"{LESSON}.ipynb"

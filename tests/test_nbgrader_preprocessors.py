@@ -87,6 +87,13 @@ def test_the_lessons_demo_tags_are_up_to_date():
     ("model.fit(faces)", set(), {"model", "faces"}),
     ("import numpy as np\nnp.zeros(3)", {"np"}, set()),
     ("%time y = 1\n!ls", set(), set()),
+    # a loop's target is bound by the loop: not a read of an earlier cell's value ...
+    ("for layer in model.layers:\n    print(layer)", {"layer"}, {"model", "print"}),
+    ("rows = []\nfor r in data:\n    rows.append(r)", {"rows", "r"}, {"data"}),
+    # ... but what a loop or a branch binds may not happen: a later read may see the earlier cell's value
+    ("for i in []:\n    pass\nprint(i)", {"i"}, {"print", "i"}),
+    ("if flag:\n    y = 1\nprint(y)", {"y"}, {"flag", "print", "y"}),
+    ("while n:\n    total = total + n", {"total"}, {"n", "total"}),
 ])
 def test_what_a_cell_defines_and_reads(source, defined, read):
     from tools.demo_cells import defined_and_read

@@ -45,7 +45,8 @@ def defined_and_read(source: str) -> tuple[set[str], set[str]]:
     """``(names the cell binds at its top level, names it reads from earlier cells)``.
 
     A name counts as read from an earlier cell when a statement uses it before any earlier
-    statement of the same cell bound it (``x = f(x)`` reads ``x``; ``x = 1; f(x)`` does not).
+    statement of the same cell bound it (``x = f(x)`` reads ``x``; ``x = 1; f(x)`` does not;
+    ``for x in xs: f(x)`` does not read ``x``, whose value comes from ``xs``).
     The names local to a function or comprehension of the cell are not reads.
     """
     code = _python(source)
@@ -57,15 +58,41 @@ def defined_and_read(source: str) -> tuple[set[str], set[str]]:
     visible = {name for name, sym in top.items() if sym.is_referenced()} | _global_reads(table)
     defined = {name for name, sym in top.items() if sym.is_assigned() or sym.is_imported() or sym.is_namespace()}
     bound_before, read = set(), set()
-    for statement in tree.body:
-        loads = {node.id for node in ast.walk(statement) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
-        read |= (loads & visible) - bound_before
-        stores = {node.id for node in ast.walk(statement) if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load)}
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            stores.add(statement.name)
-        elif isinstance(statement, (ast.Import, ast.ImportFrom)):
-            stores |= {(alias.asname or alias.name).split(".")[0] for alias in statement.names}
-        bound_before |= stores & defined
+
+    def loads_of(node) -> set[str]:
+        return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+    def stores_of(node) -> set[str]:
+        return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+
+    def visit(statements) -> None:
+        nonlocal read, bound_before
+        for statement in statements:
+            if isinstance(statement, (ast.For, ast.AsyncFor, ast.If, ast.While)):
+                # A loop's iterable (or a test) is read first; a loop then binds its target and runs
+                # its body. What the body binds may not happen (an empty loop, a false test), so
+                # after the statement only the bindings made before it count.
+                before = set(bound_before)
+                if isinstance(statement, (ast.For, ast.AsyncFor)):
+                    read |= (loads_of(statement.iter) & visible) - bound_before
+                    bound_before |= stores_of(statement.target) & defined
+                else:
+                    read |= (loads_of(statement.test) & visible) - bound_before
+                visit(statement.body)
+                bound_before = set(before)
+                visit(statement.orelse)
+                bound_before = before
+                continue
+            loads = loads_of(statement)
+            read |= (loads & visible) - bound_before
+            stores = stores_of(statement)
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                stores.add(statement.name)
+            elif isinstance(statement, (ast.Import, ast.ImportFrom)):
+                stores |= {(alias.asname or alias.name).split(".")[0] for alias in statement.names}
+            bound_before |= stores & defined
+
+    visit(tree.body)
     return defined, read
 
 

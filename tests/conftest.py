@@ -20,6 +20,18 @@ SHARED_FER2013 = PROJECT_ROOT.parent / "shared" / "fer2013"
 TIMINGS_FILE = PROJECT_ROOT / "build" / "test-timings.json"
 
 
+@pytest.fixture
+def romanian():
+    """The course in Romanian for one test (an exercise check's messages); English again afterwards, even on failure."""
+    from utils.i18n import set_language
+
+    set_language("ro")
+    try:
+        yield
+    finally:
+        set_language("en")
+
+
 @pytest.fixture(scope="session")
 def shared_fer2013() -> Path:
     """The real FER2013 copy beside the project (development and CI machines have one)."""

@@ -248,17 +248,7 @@ def test_head_parameters_wrong_answers_fail(solution, message):
 
 
 # --------------------------------------------------------------------------- the course language
-
-
-@pytest.fixture
-def romanian():
-    from utils.i18n import set_language
-
-    set_language("ro")
-    try:
-        yield
-    finally:
-        set_language("en")
+# (the `romanian` fixture is in conftest.py)
 
 
 WRONG_ANSWERS = [  # (check, wrong answer, English message, Romanian message)

@@ -191,17 +191,7 @@ def test_unstable_softmax_fails_the_hidden_checks_only():
 
 
 # --------------------------------------------------------------------------- the course language
-
-
-@pytest.fixture
-def romanian():
-    from utils.i18n import set_language
-
-    set_language("ro")
-    try:
-        yield
-    finally:
-        set_language("en")
+# (the `romanian` fixture is in conftest.py)
 
 
 def _sum_not_mean(z, y):

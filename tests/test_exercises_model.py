@@ -230,17 +230,7 @@ def test_most_confused_pair_wrong_answers_fail(solution, message):
 
 
 # --------------------------------------------------------------------------- the course language
-
-
-@pytest.fixture
-def romanian():
-    from utils.i18n import set_language
-
-    set_language("ro")
-    try:
-        yield
-    finally:
-        set_language("en")
+# (the `romanian` fixture is in conftest.py)
 
 
 def _fails(check, *answers) -> str:

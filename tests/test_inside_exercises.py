@@ -143,17 +143,8 @@ def test_temperature_wrong_answers_fail():
         check_fit_temperature(lambda p, y: 1.0, hidden=True)
 
 
-# ----------------------------------------------------------------- the course language
-
-@pytest.fixture
-def romanian():
-    from utils.i18n import set_language
-
-    set_language("ro")
-    try:
-        yield
-    finally:
-        set_language("en")
+# --------------------------------------------------------------------------- the course language
+# (the `romanian` fixture is in conftest.py)
 
 
 def test_the_messages_follow_the_lesson_language(romanian):

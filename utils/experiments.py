@@ -1,7 +1,8 @@
 """Which ingredient of the recipe buys what? Ablations of the training recipe, on one fixed budget.
 
-An ablation file (``models/ablations.json``, or the quick ``models/ablations_quick.json``
-that a student can run in a few minutes) names a base recipe, a budget (how many
+An ablation file (``models/ablations.json``, the quick ``models/ablations_quick.json``
+that a student can run in a few minutes, or ``models/ablations_medium.json``: the full
+file's variants on a subset, a CPU afternoon) names a base recipe, a budget (how many
 training images, how many epochs) and a list of variants; each variant changes a few
 settings of the base recipe, written as dotted keys::
 
@@ -37,7 +38,7 @@ from utils.constants import PROJECT_ROOT
 from utils.errors import CourseError
 
 RESULTS_FILE = "results.json"
-SPEC_KEYS = {"description", "base", "budget", "variants"}
+SPEC_KEYS = {"description", "base", "budget", "variants", "variants_from"}
 BUDGET_KEYS = {"limit", "epochs"}
 
 
@@ -78,8 +79,12 @@ def read_spec(path: str | Path) -> dict[str, Any]:
         spec = json.loads(path.read_text())
     except json.JSONDecodeError as error:
         raise ExperimentError(f"{path} is not valid JSON ({error}).") from error
+    if "variants_from" in spec and "variants" not in spec:
+        # the same questions on another budget: one list of variants, not two to keep in step
+        spec["variants"] = read_spec(path.parent / spec["variants_from"])["variants"]
     if set(spec) - SPEC_KEYS or {"base", "budget", "variants"} - set(spec):
-        raise ExperimentError(f"{path}: the sections must be {sorted(SPEC_KEYS)} ('description' optional).")
+        raise ExperimentError(f"{path}: the sections must be {sorted(SPEC_KEYS)} ('description' optional; "
+                              "'variants_from' names another ablation file whose variants to use).")
     if set(spec["budget"]) != BUDGET_KEYS:
         raise ExperimentError(f"{path}: 'budget' needs exactly {sorted(BUDGET_KEYS)} (limit null = all images).")
     base_path = (path.parent / spec["base"]) if not Path(spec["base"]).is_absolute() else Path(spec["base"])

@@ -26,11 +26,29 @@ def test_a_misspelt_setting_is_an_error_not_a_silent_base_run(key):
         apply_changes(BASE, {key: 1})
 
 
-@pytest.mark.parametrize("name", ["ablations.json", "ablations_quick.json"])
+@pytest.mark.parametrize("name", ["ablations.json", "ablations_quick.json", "ablations_medium.json"])
 def test_the_shipped_ablation_files_are_valid(name):
     spec = read_spec(PROJECT_ROOT / "models" / name)
     names = [v["name"] for v in spec["variants"]]
     assert names[0] == "base" and len(names) == len(set(names)) >= 7
+
+
+def test_the_medium_search_asks_the_full_searchs_questions_of_a_half_width_base():
+    full, medium = read_spec(PROJECT_ROOT / "models" / "ablations.json"), read_spec(PROJECT_ROOT / "models" / "ablations_medium.json")
+    assert medium["variants"] == full["variants"]
+    assert medium["base_recipe"]["model"]["filters"] == [f // 2 for f in full["base_recipe"]["model"]["filters"]]
+    assert medium["base_recipe"]["training"] == full["base_recipe"]["training"]
+    assert medium["budget"] != full["budget"]
+
+
+def test_base_changes_and_variants_from_are_checked(tmp_path):
+    (tmp_path / "full.json").write_text(json.dumps({"base": str(PROJECT_ROOT / "models" / "recipe_quick.json"),
+                                                    "budget": {"epochs": 1, "limit": 10}, "variants": [{"name": "base"}]}))
+    cheap = tmp_path / "cheap.json"
+    cheap.write_text(json.dumps({"base": str(PROJECT_ROOT / "models" / "recipe_quick.json"), "budget": {"epochs": 1, "limit": 5},
+                                 "base_changes": {"model.filterz": 2}, "variants_from": "full.json"}))
+    with pytest.raises(ExperimentError, match="filterz"):
+        read_spec(cheap)
 
 
 def test_spec_errors_are_clear(tmp_path):

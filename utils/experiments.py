@@ -38,7 +38,7 @@ from utils.constants import PROJECT_ROOT
 from utils.errors import CourseError
 
 RESULTS_FILE = "results.json"
-SPEC_KEYS = {"description", "base", "budget", "variants", "variants_from"}
+SPEC_KEYS = {"description", "base", "base_changes", "budget", "variants", "variants_from"}
 BUDGET_KEYS = {"limit", "epochs"}
 
 
@@ -84,11 +84,12 @@ def read_spec(path: str | Path) -> dict[str, Any]:
         spec["variants"] = read_spec(path.parent / spec["variants_from"])["variants"]
     if set(spec) - SPEC_KEYS or {"base", "budget", "variants"} - set(spec):
         raise ExperimentError(f"{path}: the sections must be {sorted(SPEC_KEYS)} ('description' optional; "
-                              "'variants_from' names another ablation file whose variants to use).")
+                              "'variants_from' names another ablation file whose variants to use, 'base_changes' change the base recipe first).")
     if set(spec["budget"]) != BUDGET_KEYS:
         raise ExperimentError(f"{path}: 'budget' needs exactly {sorted(BUDGET_KEYS)} (limit null = all images).")
     base_path = (path.parent / spec["base"]) if not Path(spec["base"]).is_absolute() else Path(spec["base"])
-    spec["base_recipe"] = read_recipe(base_path)
+    # "base_changes" turn the base recipe into a cheaper stand-in (e.g. half the filters) before the variants apply
+    spec["base_recipe"] = apply_changes(read_recipe(base_path), spec.get("base_changes", {}))
     names = [v.get("name") for v in spec["variants"]]
     if len(set(names)) != len(names) or not all(names):
         raise ExperimentError(f"{path}: every variant needs a unique 'name'; got {names}.")

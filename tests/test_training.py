@@ -17,6 +17,7 @@ from utils.training import (
     make_augmenter,
     make_datasets,
     make_schedule,
+    read_recipe,
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -153,6 +154,43 @@ def test_train_resume_and_refusals(tmp_path, synthetic_folders, capsys):
     assert main(["--config", str(recipe_file), "--run-dir", str(tmp_path / "other"), "--data", str(tmp_path / "nowhere")]) == 2
     assert "does not exist" in capsys.readouterr().err
     assert not (tmp_path / "other").exists()
+
+
+def test_the_plateau_schedule_lowers_the_rate_after_each_patience_and_the_checkpoint_keeps_it(tmp_path):
+    import keras
+
+    from utils.training import PlateauSchedule, RunCheckpoint
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse")
+    checkpoint = RunCheckpoint(RunFolder.create(tmp_path / "run", {"recipe": {}}))
+    plateau = PlateauSchedule(checkpoint, patience=2, factor=0.5, min_rate=0.02)
+    for callback in (plateau, checkpoint):
+        callback.set_model(model)
+    rates = []
+    # better, worse, worse (2 without improvement: halve), better, worse, worse (halve), worse, worse (floor)
+    for epoch, accuracy in enumerate([0.5, 0.4, 0.4, 0.6, 0.5, 0.5, 0.5, 0.5]):
+        for callback in (plateau, checkpoint):  # the order train() uses
+            callback.on_epoch_end(epoch, {"val_accuracy": accuracy})
+        rates.append(round(float(np.asarray(model.optimizer.learning_rate)), 6))
+        saved = keras.models.load_model(checkpoint.run.file(LAST_CHECKPOINT))  # any model: not the course's own check
+        assert round(float(np.asarray(saved.optimizer.learning_rate)), 6) == rates[-1]  # a resume goes on at this rate
+    assert rates == [0.1, 0.1, 0.05, 0.05, 0.05, 0.025, 0.025, 0.02]
+    assert "learning rate lowered to 2.50e-02" in checkpoint.run.file("train.log").read_text()
+
+
+def test_a_plateau_recipe_trains_and_a_bad_schedule_is_refused(tmp_path, synthetic_folders):
+    from utils.training import train
+
+    recipe = tiny_recipe(epochs=2)
+    recipe["training"].update(schedule="plateau", plateau_patience=1, optimizer="sgd", learning_rate=0.05)
+    run = train(recipe=recipe, run_dir=tmp_path / "run", data=str(synthetic_folders), cache=False, verbose=0)
+    assert [row["epoch"] for row in run.history()] == [1, 2]
+    assert run.history()[0]["learning_rate"] == pytest.approx(0.05)  # no warm-up, no cosine decay within an epoch
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({**tiny_recipe(), "training": {**tiny_recipe()["training"], "schedule": "step"}}))
+    with pytest.raises(TrainingError, match="schedule must be one of"):
+        read_recipe(bad)
 
 
 def test_final_model_predicts_like_the_best_checkpoint(tmp_path, synthetic_folders):

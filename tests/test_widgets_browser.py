@@ -105,14 +105,20 @@ RENDERED = """(root) => {
 }"""
 
 #: Start measuring: the first control event in ``root`` sets t0, the first repaint of an output after it t1.
-#: An upload starts when the file is chosen (the file input's change), not at the click that opens the
-#: file dialog: the time a person spends in that dialog is theirs, not the widget's.
-WATCH = """([root, events]) => {
+#: An upload starts when the chosen file starts being read (ipywidgets' FileUpload reads it with a
+#: FileReader on its detached file input's change), not at the click that opens the file dialog:
+#: the time a person spends in that dialog is theirs, not the widget's.
+WATCH = """([root, upload]) => {
     const node = document.querySelector(root);
     const state = window.__repaint = {t0: null, t1: null};
     const start = () => { if (state.t0 === null) state.t0 = performance.now(); };
-    for (const kind of events)
-        node.addEventListener(kind, start, {capture: true, once: true});
+    if (upload) {
+        const read = window.__readAsArrayBuffer = window.__readAsArrayBuffer || FileReader.prototype.readAsArrayBuffer;
+        FileReader.prototype.readAsArrayBuffer = function (...args) { start(); return read.apply(this, args); };
+    } else {
+        for (const kind of ['pointerdown', 'keydown', 'change', 'input'])
+            node.addEventListener(kind, start, {capture: true, once: true});
+    }
     const observer = new MutationObserver(records => {
         if (state.t0 === null || state.t1 !== null) return;
         const output = records.some(r => (r.target.tagName === 'IMG' && r.attributeName === 'src') ||
@@ -246,7 +252,7 @@ def check_widget(page, root: str, name: str) -> dict:
         start_fraction = slider_fraction(control) if kind == "slider" else None
         start_value = float(control.get_attribute("aria-valuenow")) if kind == "slider" else None
         before = page.evaluate(RENDERED, root)
-        page.evaluate(WATCH, [root, ["change"] if kind == "upload" else ["pointerdown", "keydown", "change", "input"]])
+        page.evaluate(WATCH, [root, kind == "upload"])
         done = move(kind, control)
         if not done:
             continue

@@ -134,6 +134,7 @@ def run_search(
             f"{results_path} was made with the budget {results['budget']}, the ablation file now says "
             f"{spec['budget']}: results on different budgets cannot be compared. Use another --out."
         )
+    results["description"] = spec.get("description", "")  # the file's words, kept current (not a measurement)
     chosen = [v for v in spec["variants"] if not only or v["name"] in only]
     unknown = sorted(set(only or ()) - {v["name"] for v in spec["variants"]})
     if unknown:

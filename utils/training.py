@@ -426,6 +426,30 @@ class RunCheckpoint(_keras_callback_base()):
             self.run.log(f"epoch {epoch + 1}: {self.monitor} improved to {value:.4f}, saved {BEST_CHECKPOINT}")
 
 
+class PlateauSchedule(_keras_callback_base()):
+    """The ``"plateau"`` schedule: multiply the learning rate by ``factor`` after every ``patience``
+    epochs without a better validation accuracy, never below ``min_rate``.
+
+    It counts with the :class:`RunCheckpoint`'s record (best value, epochs without improvement,
+    kept in state.json) and runs before it, so the checkpoint saves the lowered rate: a resumed
+    run goes on at the same rate and the same count.
+    """
+
+    def __init__(self, checkpoint: RunCheckpoint, *, patience: int, factor: float, min_rate: float):
+        super().__init__()
+        self.checkpoint, self.patience, self.factor, self.min_rate = checkpoint, patience, factor, min_rate
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = float((logs or {}).get(self.checkpoint.monitor, math.nan))
+        wait = 0 if value > self.checkpoint.best else self.checkpoint.wait + 1
+        if wait and wait % self.patience == 0:
+            rate = self.model.optimizer.learning_rate
+            new = max(self.min_rate, float(np.asarray(rate)) * self.factor)
+            rate.assign(new)
+            self.checkpoint.run.log(f"epoch {epoch + 1}: no better {self.checkpoint.monitor} for {wait} epochs, "
+                                    f"learning rate lowered to {new:.2e}")
+
+
 class ResumableEarlyStopping(_keras_callback_base()):
     """Stop when the validation accuracy has not improved for ``patience`` epochs.
 
@@ -461,9 +485,14 @@ TRAINING_KEYS = {
 #: 0.99 is Keras's own; ``train_images`` / ``validation_images`` at most this many images
 #: (drawn at random; ``None``: all), for quick runs such as ``models/recipe_quick.json``;
 #: ``precise_batch_norm`` recomputes the final model's batch-norm statistics on plain training faces.
+#: ``schedule`` "cosine" (warm-up, then cosine decay: :func:`make_schedule`) or "plateau" (the
+#: learning rate held, lowered by ``plateau_factor`` after ``plateau_patience`` epochs without a
+#: better validation accuracy, down to ``final_fraction`` of it; no warm-up: :class:`PlateauSchedule`).
 OPTIONAL_TRAINING_KEYS = {"optimizer": "adamw", "momentum": 0.9, "batch_norm_momentum": 0.99,
                           "train_images": None, "validation_images": None, "precision": "float32",
-                          "precise_batch_norm": False}
+                          "precise_batch_norm": False, "schedule": "cosine", "plateau_patience": 3,
+                          "plateau_factor": 0.5}
+SCHEDULES = ("cosine", "plateau")
 #: Keras dtype policies a run may train under. ``mixed_bfloat16`` computes in bfloat16 with
 #: float32 weights: 1.5-1.8x faster on CPUs with AVX-512 BF16 / AMX (benchmarks/README.md),
 #: far slower on CPUs without them. The shipped model is always converted back to float32.
@@ -496,6 +525,11 @@ def read_recipe(path: str | Path) -> dict:
         make_augmenter(**recipe["augmentation"])
         if recipe["training"]["optimizer"] not in ("adamw", "sgd"):
             raise ValueError(f"training.optimizer must be 'adamw' or 'sgd', got {recipe['training']['optimizer']!r}")
+        if recipe["training"]["schedule"] not in SCHEDULES:
+            raise ValueError(f"training.schedule must be one of {SCHEDULES}, got {recipe['training']['schedule']!r}")
+        if recipe["training"]["schedule"] == "plateau" and not (
+                0 < recipe["training"]["plateau_factor"] < 1 and recipe["training"]["plateau_patience"] >= 1):
+            raise ValueError("a plateau schedule needs 0 < plateau_factor < 1 and plateau_patience >= 1 (epochs)")
         if recipe["training"]["precision"] not in PRECISIONS:
             raise ValueError(f"training.precision must be one of {PRECISIONS}, got {recipe['training']['precision']!r}")
     except (TypeError, ValueError) as error:
@@ -621,8 +655,11 @@ def train(
         finally:
             keras.mixed_precision.set_global_policy("float32")
         set_batch_norm_momentum(model, hp.get("batch_norm_momentum", 0.99))
-        schedule = make_schedule(learning_rate=hp["learning_rate"], epochs=total_epochs, steps_per_epoch=steps_per_epoch,
-                                 warmup_epochs=hp["warmup_epochs"], final_fraction=hp["final_fraction"])
+        if hp.get("schedule", "cosine") == "plateau":
+            schedule = float(hp["learning_rate"])  # a variable of the optimizer, lowered by PlateauSchedule
+        else:
+            schedule = make_schedule(learning_rate=hp["learning_rate"], epochs=total_epochs, steps_per_epoch=steps_per_epoch,
+                                     warmup_epochs=hp["warmup_epochs"], final_fraction=hp["final_fraction"])
         compile_model(model, learning_rate=schedule, weight_decay=hp["weight_decay"], label_smoothing=hp["label_smoothing"],
                       optimizer=hp.get("optimizer", "adamw"), momentum=hp.get("momentum", 0.9))
     else:
@@ -646,7 +683,9 @@ def train(
         sample_weights=weights, seed=seed + initial_epoch,
     )
     checkpoint = RunCheckpoint(run, best=float(state.get("best", -math.inf)), wait=int(state.get("epochs_without_improvement", 0)))
-    callbacks = [EpochLog(run), checkpoint, ResumableEarlyStopping(checkpoint, patience=hp["early_stopping_patience"])]
+    plateau = ([PlateauSchedule(checkpoint, patience=int(hp.get("plateau_patience", 3)), factor=float(hp.get("plateau_factor", 0.5)),
+                                min_rate=hp["learning_rate"] * hp["final_fraction"])] if hp.get("schedule", "cosine") == "plateau" else [])
+    callbacks = [EpochLog(run), *plateau, checkpoint, ResumableEarlyStopping(checkpoint, patience=hp["early_stopping_patience"])]
     model.fit(train_data, validation_data=val_data, epochs=total_epochs, initial_epoch=initial_epoch,
               callbacks=callbacks, verbose=verbose)
     # Reached only when fit returns (all epochs, or early stopping), not when the run is killed.

@@ -556,14 +556,19 @@ def plot_ablations(results: Mapping, *, baseline: str = "base", title: str | Non
     bars.set_xlim(max(0, low - 5), max(accuracy.max(), flipped.max()) * 100 + 2)
     bars.set_xlabel(tr("validation accuracy (%)", "acuratețe pe validare (%)"))
     bars.legend(loc="upper left", bbox_to_anchor=(0, -0.1), ncol=2, fontsize=8, frameon=False)  # below: never over a bar
+    others = [name for name in names if name != baseline]
     for name in names:
         history = variants[name].get("history", [])
+        # ten colours, then the same ten dashed: no two curves look alike; the base is the thick black one
+        style = ({"color": "black", "linewidth": 2.4} if name == baseline else
+                 {"color": plt.cm.tab10(others.index(name) % 10), "linewidth": 1.1,
+                  "linestyle": "-" if others.index(name) < 10 else "--"})
         curves.plot([r["epoch"] for r in history], [100 * r.get("val_accuracy", np.nan) for r in history],
-                    linewidth=2.2 if name == baseline else 1, label=name)
+                    label=name, **style)
     curves.set_xlabel(tr("epoch", "epocă"))
     curves.set_ylabel(tr("validation accuracy (%)", "acuratețe pe validare (%)"))
     curves.grid(alpha=0.3)
-    curves.legend(fontsize=7, ncol=2)
+    curves.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(0, -0.1), frameon=False)  # below the curves
     budget = results.get("budget", {})
     figure.suptitle(title or tr(
         f"What each ingredient bought ({budget.get('epochs', '?')} epochs, "

@@ -18,6 +18,7 @@ def test_apply_changes_sets_dotted_keys_on_a_copy():
     assert changed["augmentation"]["erasing"] == 0.5
     assert BASE["training"]["label_smoothing"] == 0.1  # the base is untouched
     assert apply_changes(BASE, {"model.filters*": 0.5})["model"]["filters"] == [max(1, round(f / 2)) for f in BASE["model"]["filters"]]
+    assert apply_changes(BASE, {"seed": 7})["seed"] == 7 and apply_changes(BASE, {"seed": 7})["model"] == BASE["model"]
 
 
 @pytest.mark.parametrize("key", ["training.label_smooting", "modle.filters", "training"])

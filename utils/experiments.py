@@ -50,10 +50,14 @@ def apply_changes(recipe: dict[str, Any], changes: dict[str, Any]) -> dict[str, 
     """A copy of ``recipe`` with each dotted key (``"model.filters"``) set to its new value.
 
     A key that the recipe does not have is an error: a typo must not silently train the base recipe.
+    ``"seed"`` changes the random seed (initial weights, shuffles, augmentation, subset drawn).
     ``"model.filters*"`` multiplies every filter count by the value (a width change in one setting).
     """
     result = copy.deepcopy(recipe)
     for dotted, value in changes.items():
+        if dotted == "seed":  # the one top-level setting: the same recipe again, to see the run-to-run noise
+            result["seed"] = int(value)
+            continue
         scale = dotted.endswith("*")
         section_name, _, key = dotted.rstrip("*").partition(".")
         section = result.get(section_name)

@@ -169,9 +169,18 @@ def run_search(
             "seconds": round(time.perf_counter() - started, 1),
             "history": run.history(),
         }
-        _write_json(results_path, results)
+        _write_json(results_path, _in_spec_order(results, spec))
         if not keep_models:
             shutil.rmtree(run_dir)
+    _write_json(results_path, _in_spec_order(results, spec))
+    return results
+
+
+def _in_spec_order(results: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    """``results`` with its variants in the ablation file's order (variants the file no longer has last)."""
+    order = [v["name"] for v in spec["variants"]]
+    done = results["variants"]
+    results["variants"] = {**{n: done[n] for n in order if n in done}, **{n: r for n, r in done.items() if n not in order}}
     return results
 
 

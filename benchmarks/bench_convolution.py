@@ -135,6 +135,17 @@ def main() -> None:
                                lambda: setattr(explorer.size, "value", 8 - explorer.size.value)], args.widget_repeats))
     results.append(widget_p95("kernel explorer: image",
                               [lambda i=i: setattr(explorer.source, "value", list(inputs)[i % 3]) for i in range(3)], args.widget_repeats))
+    # what one update sends for the pointer link (HTML over the feature map), next to the map's PNG; the CSS
+    # of the link is only sent again when the geometry (image, kernel size, stride, padding) changes
+    explorer.preset.value, explorer.padding.value = "sobel_y", "same"
+    for source in inputs:
+        for stride in (1, 2):
+            explorer.source.value, explorer.stride.value = source, stride
+            cells = explorer.hover_geometry
+            print(f"  kernel explorer hover link, {source} stride {stride}: {len(cells.rows)}x{len(cells.cols)} hover cells "
+                  f"(group {cells.group}), per update {len(explorer.cell_overlay.value.encode()):,} B of HTML "
+                  f"(map PNG {len(explorer.feature_view.value):,} B); on a geometry change "
+                  f"{len(explorer.hover_rules.value.encode()):,} B of CSS")
 
     tiny = np.ones((6, 6), dtype=np.float32)
     tiny[:3, 3:] = 9

@@ -41,7 +41,11 @@ from test_lessons_browser import (
     page_widget_errors,
     save_screenshot,
 )
-from widget_gallery import GALLERY, gallery_notebook
+from widget_gallery import CELLS, GALLERY, SETUP, gallery_notebook
+
+from utils.layers.convolution import KERNELS
+
+KERNEL_PRESETS = list(KERNELS)
 
 pytestmark = pytest.mark.browser
 
@@ -170,6 +174,193 @@ def linked_view_problems(page, root: str, screenshot: str, kernel_cells: int = 9
     state = page.evaluate(HOVER_STATE, [root, "1-1"])
     if state["panel"] or not state["current"] or state["lit"]:
         problems.append("stepper hover: the link stays after the pointer left the feature map")
+    return problems
+
+
+#: The kernel explorer's pointer link, in CSS pixels: the pictures, the hover grid, the cell and patch boxes, the readout.
+KERNEL_HOVER_STATE = """([root, row, col]) => {
+    const node = document.querySelector(root);
+    const box = el => { const r = el.getBoundingClientRect(); return {x: r.left, y: r.top, w: r.width, h: r.height}; };
+    const inside = el => { const r = el.getBoundingClientRect(), s = getComputedStyle(el);  // the box inside the border
+        const [t, rt, b, l] = ['Top', 'Right', 'Bottom', 'Left'].map(side => parseFloat(s[`border${side}Width`]));
+        return {x: r.left + l, y: r.top + t, w: r.width - l - rt, h: r.height - t - b}; };
+    const [input, map] = [...node.querySelectorAll('.kx-stack img')];
+    const rows = [...node.querySelectorAll('.kx-cells tr')];
+    const cell = rows[row] ? rows[row].children[col] : null;
+    const patch = node.querySelector('.kx-patch');
+    const first = rows.length ? rows[0].children[0] : null;
+    return {input: box(input), input_size: [input.naturalHeight, input.naturalWidth], map: box(map),
+            grid: [rows.length, rows.length ? rows[0].children.length : 0],
+            first: first ? [first.dataset.v || null, first.dataset.lo || null, first.dataset.hi || null] : null,
+            cell: cell ? box(cell) : null, cell_outlined: !!cell && getComputedStyle(cell).outlineStyle === 'solid',
+            patch: getComputedStyle(patch).display === 'none' ? null : inside(patch),
+            hint: {bottom: node.querySelector('.kx-hint').getBoundingClientRect().bottom},
+            hint_hidden: getComputedStyle(node.querySelector('.kx-hint')).visibility === 'hidden'};
+}"""
+
+#: The readout's words (utils/widgets/convolution.py), to check what it says.
+KERNEL_READOUT = {"en": {"row": ("row", "rows"), "col": ("column", "columns"), "value": "value {}", "range": "values from {} to {}",
+                         "clipped": "patch clipped"},
+                  "ro": {"row": ("rândul", "rândurile"), "col": ("coloana", "coloanele"), "value": "valoarea {}",
+                         "range": "valori de la {} la {}", "clipped": "fereastră tăiată"}}
+
+
+def _under(index: int, roots: set[int], parents: list[int]) -> bool:
+    """Whether node ``index`` of a DOM snapshot is one of ``roots`` or inside one."""
+    while index >= 0 and index not in roots:
+        index = parents[index]
+    return index >= 0
+
+
+def readout(page) -> tuple[str, dict] | None:
+    """The text the browser renders in a feature-map cell's ``::after`` (the kernel explorer's readout) and its
+    box in CSS pixels, or None when no readout is shown.
+
+    CSS counters are only resolved in the rendering, not in ``getComputedStyle``: Chromium's DOM
+    snapshot (DevTools protocol) has the laid-out text and box of everything, pseudo-elements included.
+    """
+    cdp = page.context.new_cdp_session(page)
+    try:
+        snapshot = cdp.send("DOMSnapshot.captureSnapshot", {"computedStyles": []})
+    finally:
+        cdp.detach()
+    strings = snapshot["strings"]
+    for document in snapshot["documents"]:
+        nodes, layout = document["nodes"], document["layout"]
+        parents, names = nodes["parentIndex"], nodes["nodeName"]
+        pseudo = nodes.get("pseudoType", {"index": [], "value": []})
+        readouts = {i for i, kind in zip(pseudo["index"], pseudo["value"])
+                    if strings[kind] == "after" and strings[names[parents[i]]] == "TD"}
+        texts = [strings[text] for node, text in zip(layout["nodeIndex"], layout["text"])
+                 if text >= 0 and _under(node, readouts, parents)]
+        boxes = [bounds for node, bounds in zip(layout["nodeIndex"], layout["bounds"]) if node in readouts]
+        if texts and boxes:
+            x, y, w, h = boxes[0]
+            return "".join(texts), {"x": x, "y": y, "w": w, "h": h}
+    return None
+
+
+def _gallery_faces() -> dict:
+    """The kernel explorer's images in the gallery and the kernel-explorer test: name -> 2D face."""
+    from utils import images
+    from utils.synthetic import make_faces
+
+    gray = images.to_gray(images.load_sample_photo())
+    return {"photo": images.crop(gray, images.detect_faces(gray)[0], margin=0.1),
+            "synthetic": make_faces(7, seed=2, balanced=True)[0][0, ..., 0]}
+
+
+def _groups(cells: int, group: int) -> list[tuple[int, int]]:
+    """The output cells (first, last) under each hover row or column: ``group`` at a time, a last group of one
+    cell joined to the one before it (utils/widgets/convolution.py)."""
+    firsts = list(range(0, cells, group))
+    if group > 1 and len(firsts) > 1 and cells - firsts[-1] == 1:
+        firsts.pop()
+    return [(first, (firsts[i + 1] if i + 1 < len(firsts) else cells) - 1) for i, first in enumerate(firsts)]
+
+
+def _expected_span(size: int, kernel: int, stride: int, padding: str, first: int, last: int) -> tuple[int, int, bool]:
+    """Input pixels read by output cells first..last along one axis, clipped to the image, and whether they were clipped."""
+    from utils.layers.convolution import pad_amounts
+
+    pad = pad_amounts(size, kernel, stride, padding)[0]
+    start, end = first * stride - pad, last * stride - pad + kernel
+    return max(start, 0), min(end, size), start < 0 or end > size
+
+
+def kernel_link_problems(page, root: str, faces: dict, case: dict, language: str = "en", screenshot: str | None = None) -> list[str]:
+    """The kernel explorer's hover link: set ``case`` (source, stride, padding) with the controls, point at hover
+    cell ``case['cell']`` and check, in CSS pixels, the cell's outline, the patch box over the input (the window
+    correlate2d reads, clipped to the image), the readout (row, column, value; the clipping said) and that all of
+    it goes away when the pointer leaves. The kernel is whatever the weight boxes hold."""
+    import numpy as np
+
+    from utils.i18n import fmt
+    from utils.layers.convolution import correlate2d
+
+    problems, words = [], KERNEL_READOUT[language]
+    where = f"kernel hover {case}"
+    if "source" in case:
+        page.locator(f"{root} .widget-dropdown select").first.select_option(label=case["source"])
+    for index, name in ((1, "stride"), (2, "padding")):
+        if name in case:
+            button = page.locator(f"{root} .widget-toggle-buttons").nth(index).locator("button", has_text=str(case[name]))
+            if "mod-active" not in (button.get_attribute("class") or ""):
+                button.click()
+    source = page.locator(f"{root} .widget-dropdown select").first.evaluate("s => s.options[s.selectedIndex].text")
+    active = [t.strip() for t in page.locator(f"{root} .widget-toggle-buttons button.mod-active").all_inner_texts()]
+    size, stride, padding = int(active[0][0]), int(active[1]), active[2]
+    weights = [float(v) for v in page.locator(f"{root} .course-kernel-grid input").evaluate_all("els => els.map(e => e.value)")]
+    image = np.asarray(faces[source], dtype=np.float32)
+    fmap = correlate2d(image, np.array(weights, np.float32).reshape(size, size), stride, padding)
+    group = max(1, -(-max(fmap.shape) // 48))
+    row_groups, col_groups = _groups(fmap.shape[0], group), _groups(fmap.shape[1], group)
+    grid = [len(row_groups), len(col_groups)]
+
+    def number(value) -> str:
+        return fmt(float(value) + 0.0, ".4g", language)
+
+    corner = fmap[:row_groups[0][1] + 1, :col_groups[0][1] + 1]
+    first = [number(corner[0, 0]), None, None] if group == 1 else [None, number(corner.min()), number(corner.max())]
+    try:  # the new map and its hover grid arrive from the kernel
+        wait_until(page, """([root, grid, first]) => { const n = document.querySelector(root);
+            const rows = n.querySelectorAll('.kx-cells tr'); if (rows.length !== grid[0]) return false;
+            const td = rows[0].children[0]; return rows[0].children.length === grid[1] &&
+                [td.dataset.v || null, td.dataset.lo || null, td.dataset.hi || null].join() === first.join(); }""",
+                   UPDATE_TIMEOUT_MS, [root, grid, first])
+    except AssertionError:
+        state = page.evaluate(KERNEL_HOVER_STATE, [root, 0, 0])
+        return [f"{where}: the hover grid shows {state['grid']} cells, first {state['first']}; expected {grid}, {first}"]
+    row, col = case["cell"]
+    cell = page.locator(f"{root} .kx-cells tr:nth-child({row + 1}) td:nth-child({col + 1})")
+    page.locator(root).evaluate("n => n.scrollIntoView({block: 'center'})")
+    state = page.evaluate(KERNEL_HOVER_STATE, [root, row, col])
+    if state["patch"] or readout(page):
+        problems.append(f"{where}: patch box or readout shown before pointing")
+    cell.hover()
+    page.wait_for_timeout(150)
+    state = page.evaluate(KERNEL_HOVER_STATE, [root, row, col])
+    if screenshot:
+        save_screenshot(page.locator(root), screenshot)
+    problems += [f"{where} while pointing: {problem}" for problem in page.evaluate(LAYOUT_PROBLEMS, root)]
+    rows, cols = row_groups[row], col_groups[col]
+    top, bottom, clipped_rows = _expected_span(image.shape[0], size, stride, padding, *rows)
+    left, right, clipped_cols = _expected_span(image.shape[1], size, stride, padding, *cols)
+    # the input picture: image pixels -> CSS pixels; the map: output cells -> CSS pixels
+    scale_y, scale_x = state["input"]["h"] / image.shape[0], state["input"]["w"] / image.shape[1]
+    expected_patch = {"x": state["input"]["x"] + left * scale_x, "y": state["input"]["y"] + top * scale_y,
+                      "w": (right - left) * scale_x, "h": (bottom - top) * scale_y}
+    cell_y, cell_x = state["map"]["h"] / fmap.shape[0], state["map"]["w"] / fmap.shape[1]
+    expected_cell = {"x": state["map"]["x"] + cols[0] * cell_x, "y": state["map"]["y"] + rows[0] * cell_y,
+                     "w": (cols[1] - cols[0] + 1) * cell_x, "h": (rows[1] - rows[0] + 1) * cell_y}
+    near = lambda a, b: a is not None and all(abs(a[k] - b[k]) <= 0.6 for k in "xywh")  # noqa: E731
+    if not near(state["patch"], expected_patch):
+        problems.append(f"{where}: patch box at {state['patch']}, expected {expected_patch} "
+                        f"(image rows {top}-{bottom}, columns {left}-{right})")
+    if not (state["cell_outlined"] and near(state["cell"], expected_cell)):
+        problems.append(f"{where}: map cell {'outlined' if state['cell_outlined'] else 'not outlined'} at {state['cell']}, "
+                        f"expected {expected_cell}")
+    label = lambda names, span: (f"{names[0]} {span[0]}" if span[0] == span[1] else f"{names[1]} {span[0]}–{span[1]}")  # noqa: E731
+    block = fmap[rows[0]:rows[1] + 1, cols[0]:cols[1] + 1]
+    value = (words["value"].format(number(block[0, 0])) if group == 1
+             else words["range"].format(number(block.min()), number(block.max())))
+    lines = [f"{label(words['row'], rows)}, {label(words['col'], cols)}", value]
+    text, box = readout(page) or ("", None)
+    # the readout lies on the space kept for it under the map (the hint), as wide as the map
+    if box is None or not (abs(box["x"] - state["map"]["x"]) <= 1 and abs(box["w"] - state["map"]["w"]) <= 1 and
+                           state["map"]["y"] + state["map"]["h"] <= box["y"] and box["y"] + box["h"] <= state["hint"]["bottom"] + 1):
+        problems.append(f"{where}: readout drawn at {box}, not on the space under the map (map {state['map']}, "
+                        f"hint ending at {state['hint']['bottom']})")
+    if text.split("\n")[:2] != lines or (words["clipped"] in text) != (clipped_rows or clipped_cols):
+        problems.append(f"{where}: readout {text!r}, expected {lines} {'with' if clipped_rows or clipped_cols else 'without'} "
+                        "the clipping note")
+    if not state["hint_hidden"]:
+        problems.append(f"{where}: the hint stays under the readout")
+    page.mouse.move(2, 2)
+    page.wait_for_timeout(150)
+    state = page.evaluate(KERNEL_HOVER_STATE, [root, row, col])
+    if state["patch"] or readout(page) or state["cell_outlined"] or state["hint_hidden"]:
+        problems.append(f"{where}: the link stays after the pointer left the feature map")
     return problems
 
 
@@ -323,6 +514,11 @@ def _run_gallery(chromium, tmp_path, language: str, record_timing) -> dict:
                 if name == "sliding_window_stepper":
                     hover_shot = "widget_sliding_window_stepper_hover" + ("" if language == "en" else f"_{language}")
                     results[name]["failures"] += linked_view_problems(page, root, hover_shot)
+                if name == "kernel_explorer":  # back to Sobel x on the synthetic face, then point at the edge of its left eye
+                    page.locator(f"{root} .widget-dropdown select").nth(1).select_option(index=KERNEL_PRESETS.index("sobel_x"))
+                    hover_shot = "widget_kernel_explorer_hover" + ("" if language == "en" else f"_{language}")
+                    case = {"source": "synthetic", "stride": 1, "padding": "same", "cell": (22, 17)}
+                    results[name]["failures"] += kernel_link_problems(page, root, _gallery_faces(), case, language, hover_shot)
             assert problems == [], f"JavaScript errors in the page: {problems}"
         finally:
             context.close()
@@ -343,6 +539,50 @@ def test_every_widget_keeps_the_layout_standard_in_jupyterlab(chromium, tmp_path
     recorded = json.loads(REPAINT_FILE.read_text()) if REPAINT_FILE.exists() else {}
     recorded[language] = {name: r["repaint_ms"] for name, r in results.items()}
     REPAINT_FILE.write_text(json.dumps(recorded, indent=1) + "\n")
+
+
+#: Where the kernel explorer's link is checked: grouped cells on the 266x266 photo, one cell per output on the
+#: 48x48 face; 'same' patches that run off the image at a corner, interior ones, stride 1 and 2.
+KERNEL_CASES = [{"cell": (0, 0)},  # the photo, as first shown: stride 1, 'same', 6x6 cells a hover cell
+                {"cell": (44, 20)},  # the photo's last row of groups (only 2 output rows)
+                {"stride": 2, "cell": (43, 43)},  # 133x133 in 3x3 groups: the last group has 4 rows and columns
+                {"source": "synthetic", "stride": 2, "cell": (23, 23)},  # clipped at the bottom right
+                {"cell": (5, 7)},
+                {"stride": 1, "padding": "valid", "cell": (10, 20)},
+                {"stride": 2, "cell": (0, 21)}]
+
+
+@pytest.mark.parametrize("language", ["en", "ro"])
+def test_kernel_explorer_links_each_feature_map_cell_to_its_patch(chromium, tmp_path, language):
+    """Pointing at the kernel explorer's feature map shows the patch over the input, in a real browser."""
+    home = tmp_path / "jupyterlab"
+    course = home / "course"
+    course.mkdir(parents=True)
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    setup = SETUP.format(language=language).split("model, _ = load_shipped_or")[0]  # no model needed here
+    notebook.cells = [nbformat.v4.new_code_cell(setup), nbformat.v4.new_code_cell(CELLS["kernel_explorer"])]
+    nbformat.write(notebook, course / "kernel.ipynb")
+    _lab_settings(home)
+    faces = _gallery_faces()
+    with jupyter_server("lab", home, root_dir=course) as (base, token):
+        context, page, problems = open_page(chromium, f"{base}/lab/tree/kernel.ipynb?reset&token={token}", viewport=DESKTOP)
+        try:
+            wait_until(page, _KERNEL_IDLE, RUN_TIMEOUT_MS)
+            page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            wait_until(page, """() => { const cells = window.jupyterapp.shell.currentWidget.content.widgets;
+                return cells.length === 2 && cells.every(c => c.model.executionCount !== null); }""", RUN_TIMEOUT_MS)
+            assert page.evaluate(_CELL_ERRORS, 2) == [], "a cell raised"
+            page.evaluate("() => window.jupyterapp.shell.currentWidget.content.widgets[1].node.setAttribute('data-kernel', 'yes')")
+            root = "[data-kernel='yes'] .jp-Cell-outputArea"
+            wait_until(page, "(root) => !!document.querySelector(root + ' .kx-cells td')", UPDATE_TIMEOUT_MS, root)
+            failures = []
+            for case in KERNEL_CASES:
+                failures += kernel_link_problems(page, root, faces, case, language)
+            assert failures == [], "\n".join(failures)
+            assert problems == [], f"JavaScript errors in the page: {problems}"
+        finally:
+            context.close()
 
 
 def test_the_gallery_has_every_widget_builder():

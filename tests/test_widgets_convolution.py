@@ -223,3 +223,196 @@ def test_stepper_links_every_output_cell_to_its_patch_and_arithmetic():
     assert other.scope != stepper.scope, "the CSS of one stepper does not reach another"
     stepper.stride.value = 1  # the panels follow stride and padding
     assert stepper.hover_view.value.count("class='sws-hover'") == 36
+
+
+# --------------------------------------------------------------------------- kernel explorer: the pointer link
+
+
+def _css_spans(rules: str, size: int, axis: str, count: int) -> list[tuple[int, int]]:
+    """The patch box of each of the ``count`` hover rows (axis 'row') or columns ('col') as the CSS places it, in
+    image pixels: the general formula with the hovered index's binary digits, or the rule of that row or column."""
+    import re
+
+    start_name, extent_name, name = ("top", "height", "kx-r") if axis == "row" else ("left", "width", "kx-c")
+    formula = re.search(rf"\.kx-views \.kx-patch \{{{start_name}:calc\(\(([^)]*(?:\)[^)]*)*?)\) \* ([\d.]+)% - ([\d.]+)%\);"
+                        rf"{extent_name}:([\d.]+)%\}}", rules)
+    weights = {int(d): int(w) for w, d in re.findall(rf"(\d+) \* var\(--{name}(\d+), 0\)", formula.group(1))}
+    step, offset, extent = (float(v) for v in formula.groups()[1:])
+    hovered = r"tr:is\(([^)]*(?:\)[^)]*)*?)\) td:hover" if axis == "row" else r"td:hover:is\(([^)]*(?:\)[^)]*)*?)\)"
+    digits, own = {}, {}
+    for members, body in re.findall(rf":has\(\.kx-cells {hovered}\) \.kx-patch \{{([^}}]*)\}}", rules):
+        indices = [int(k) - 1 for k in re.findall(r":nth-child\((\d+)\)", members)]
+        digit = re.fullmatch(rf"--{name}(\d+):1", body)
+        if digit:
+            digits[int(digit.group(1))] = set(indices)
+        else:
+            assert len(indices) == 1
+            values = re.match(rf"{start_name}:([\d.]+)%;{extent_name}:([\d.]+)%", body)
+            own[indices[0]] = (float(values.group(1)), float(values.group(2)))
+    assert set(digits) <= set(weights)
+    spans = []
+    for index in range(count):
+        if index in own:
+            start, length = own[index]
+        else:
+            start, length = sum(weights[d] for d, members in digits.items() if index in members) * step - offset, extent
+        spans.append((start * size / 100, (start + length) * size / 100))
+    assert all(abs(a - round(a)) < 2e-3 and abs(b - round(b)) < 2e-3 for a, b in spans), "boxes on whole pixels"
+    return [(round(a), round(b)) for a, b in spans]
+
+
+def _windows_read(size: int, kernel: int, stride: int, padding: str) -> list[set[int]]:
+    """For every output index along one axis, the input indices correlate2d reads for it (zero padding
+    left out): a line of ones at input index i, a kernel of ones, and where the output is not 0."""
+    reads = None
+    for i in range(size):
+        line = np.zeros((size, 3), np.float32)
+        line[i, :] = 1.0
+        touched = correlate2d(line, np.ones((kernel, 1), np.float32), stride, padding)[:, 0] != 0
+        reads = [set() for _ in touched] if reads is None else reads
+        for out, hit in enumerate(touched):
+            if hit:
+                reads[out].add(i)
+    return reads
+
+
+def _cell_values(cells: str) -> list[list[tuple[str, ...]]]:
+    import re
+
+    rows = cells.split("<tr>")[1:]
+    return [[tuple(v for v in match if v) for match in re.findall(r"<td (?:data-v=([^ >]+)|data-lo=([^ >]+) data-hi=([^ >]+))>", r)]
+            for r in rows]
+
+
+def _css_tracks(rules: str, axis: str) -> list[tuple[int, int]]:
+    """The output cells (first, last) under each hover row or column, from the grid's tracks (in output cells)."""
+    import re
+
+    sizes = [int(n) for n in re.search(rf"grid-template-{axis}s:([\d fr]+)[;}}]", rules).group(1).replace("fr", "").split()]
+    ends = np.cumsum(sizes)
+    return [(int(end - size), int(end - 1)) for end, size in zip(ends, sizes)]
+
+
+@pytest.mark.parametrize("shape", [(13, 11), (110, 100), (99, 49)], ids=["one-cell-per-output", "grouped", "grouped-merged"])
+@pytest.mark.parametrize("size", [3, 5])
+@pytest.mark.parametrize("stride", [1, 2])
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_every_hover_cell_outlines_the_window_correlate2d_reads(shape, size, stride, padding):
+    """The CSS puts each hover cell's patch box exactly on the pixels its output cell(s) read, clipped to the
+    image; each cell carries its value (a group of cells: its smallest and largest value)."""
+    image = np.random.default_rng(4).integers(0, 256, shape).astype(np.uint8)
+    explorer = kernel_explorer({"img": image}, preset="sobel_x" if size == 3 else "gaussian_5x5")
+    explorer.stride.value, explorer.padding.value = stride, padding
+    fmap = correlate2d(image, explorer.kernel, stride, padding)
+    np.testing.assert_allclose(explorer.feature_map, fmap, rtol=1e-6)
+    geometry = explorer.hover_geometry
+    group = geometry.group
+    assert geometry.map_shape == fmap.shape and group == max(1, -(-max(fmap.shape) // 48))
+    rules = explorer.hover_rules.value
+    tracks = {}
+    for axis, length, out in (("row", shape[0], fmap.shape[0]), ("column", shape[1], fmap.shape[1])):
+        tracks[axis] = _css_tracks(rules, axis)
+        # the hover cells cover every output cell once, `group` at a time (the last group at most one more)
+        assert tracks[axis][0][0] == 0 and tracks[axis][-1][1] == out - 1
+        assert all(last - first + 1 == group for first, last in tracks[axis][:-1])
+        assert 1 <= tracks[axis][-1][1] - tracks[axis][-1][0] + 1 <= group + 1
+        reads = _windows_read(length, size, stride, padding)
+        boxes = _css_spans(rules, length, "row" if axis == "row" else "col", len(tracks[axis]))
+        assert len(boxes) == len(tracks[axis])
+        for (start, end), (first, last), span in zip(boxes, tracks[axis], geometry.rows if axis == "row" else geometry.cols):
+            pixels = set().union(*reads[first:last + 1])
+            assert (start, end) == (min(pixels), max(pixels) + 1), (axis, first, last)
+            clipped = span.clipped_before or span.clipped_after
+            assert clipped == (end - start < (last - first) * stride + size), "clipped exactly where the windows run off"
+    values = _cell_values(explorer.cell_overlay.value)
+    assert (len(values), len(values[0])) == (len(tracks["row"]), len(tracks["column"]))
+    for (r0, r1), row_values in zip(tracks["row"], values):
+        for (c0, c1), cell in zip(tracks["column"], row_values):
+            block = fmap[r0:r1 + 1, c0:c1 + 1]
+            expected = (block[0, 0],) if group == 1 else (block.min(), block.max())
+            np.testing.assert_allclose([float(v) for v in cell], expected, rtol=1e-3, atol=1e-3)
+
+
+def _counted(rules: str, rows: int, cols: int) -> tuple[list[list[int]], ...]:
+    """What the readout's CSS counters show in every hover cell: (kx-r0, kx-r1, kx-c0, kx-c1) per cell,
+    following CSS's counter rules (reset, then increment; the later of two equally specific rules wins)."""
+    import re
+
+    def declarations(selector: str) -> dict:
+        body = ";".join(re.findall(r"(?:^|\n)" + re.escape(selector) + r" \{([^}]*)\}", rules))  # the later rule last
+        found = {}
+        for prop, value in re.findall(r"(counter-reset|counter-increment):([^;}]+)", body):
+            tokens = value.split()
+            found[prop] = {tokens[i]: int(tokens[i + 1]) for i in range(0, len(tokens), 2)}
+        return found
+
+    scope = re.search(r"\.(kx-\d+) \.kx-cells \{counter-reset", rules).group(1)
+    cells = f".{scope} .kx-cells"
+    counters = dict(declarations(cells)["counter-reset"])
+    shown = [[None] * cols for _ in range(rows)]
+    for r in range(rows):
+        for c in range(cols):
+            selector = (f"{cells} tr:last-child td:first-child" if c == 0 and r == rows - 1 else f"{cells} td:first-child" if c == 0
+                        else f"{cells} td:last-child" if c == cols - 1 else f"{cells} td")
+            rule = declarations(selector)
+            counters.update(rule.get("counter-reset", {}))
+            for name, step in rule["counter-increment"].items():
+                counters[name] += step
+            shown[r][c] = (counters["kx-r0"], counters["kx-r1"], counters["kx-c0"], counters["kx-c1"])
+    return shown
+
+
+@pytest.mark.parametrize("shape,stride", [((13, 11), 1), ((110, 100), 1), ((99, 49), 1), ((99, 49), 2), ((1, 60), 1)])
+def test_the_readout_counters_number_the_hovered_cells(shape, stride):
+    image = np.random.default_rng(5).integers(0, 256, shape).astype(np.uint8)
+    explorer = kernel_explorer({"img": image}, preset="identity")
+    explorer.stride.value = stride
+    rules = explorer.hover_rules.value
+    rows, cols = _css_tracks(rules, "row"), _css_tracks(rules, "column")
+    shown = _counted(rules, len(rows), len(cols))
+    for r, (r0, r1) in enumerate(rows):
+        for c, (c0, c1) in enumerate(cols):
+            assert shown[r][c] == (r0, r1, c0, c1), (r, c)
+
+
+def test_the_hover_css_is_rebuilt_only_when_the_geometry_changes(images, monkeypatch):
+    import utils.widgets.convolution as module
+
+    explorer = kernel_explorer(images, preset="sobel_x")
+    builds = []
+    original = module._kernel_hover_rules
+    monkeypatch.setattr(module, "_kernel_hover_rules", lambda *args: builds.append(args) or original(*args))
+    rules, cells = explorer.hover_rules.value, explorer.cell_overlay.value
+    explorer.cells[2][2].value = 3.0  # a weight edit: new values, same geometry
+    explorer.preset.value = "laplacian"  # another 3x3 kernel: same geometry
+    assert builds == [] and explorer.hover_rules.value == rules and explorer.cell_overlay.value != cells
+    for control, value in (("stride", 2), ("padding", "valid"), ("size", 5), ("source", "face")):
+        getattr(explorer, control).value = value
+    assert len(builds) == 4
+    assert explorer.scope in explorer._dom_classes and explorer.scope in explorer.hover_rules.value
+    assert kernel_explorer(images).scope != explorer.scope, "the CSS of one explorer does not reach another"
+
+
+def test_the_hover_readout_names_the_cell_and_says_when_its_patch_is_clipped(images):
+    explorer = kernel_explorer({"face": images["face"]}, preset="sobel_x")  # 48x48, 'same': one hover cell per output cell
+    rules = explorer.hover_rules.value
+    assert explorer.hover_geometry.group == 1
+    assert 'content:"row " counter(kx-r0) ", column " counter(kx-c0) "\\A value " attr(data-v)' in rules and "clipped" in rules
+    # 'same' clips the first and last rows and columns: those (and only those) get the note
+    assert "tr:nth-child(1) td, " in rules and "td:nth-child(48) {--kx-clip" in rules and "tr:nth-child(2) td," not in rules
+    assert "point at a cell" in explorer.hint.value
+    explorer.padding.value = "valid"
+    assert "{--kx-clip" not in explorer.hover_rules.value and "border-top-style:dashed" not in explorer.hover_rules.value
+    # each update sends one small table: about 15 bytes per cell
+    assert len(explorer.cell_overlay.value) < 20 * explorer.feature_map.size
+
+
+def test_the_hover_readout_in_romanian(images, romanian):
+    explorer = kernel_explorer({"photo": images["photo"]}, preset="gaussian")  # 90x80: grouped 2x2
+    rules = explorer.hover_rules.value
+    assert explorer.hover_geometry.group == 2
+    assert '"rândurile " counter(kx-r0) "–" counter(kx-r1) ", coloanele " counter(kx-c0) "–" counter(kx-c1)' in rules
+    assert '"\\A valori de la " attr(data-lo) " la " attr(data-hi)' in rules
+    assert "fereastră tăiată" in rules and "pătrat = 2×2 celule" in explorer.hint.value
+    values = [v for row in _cell_values(explorer.cell_overlay.value) for cell in row for v in cell]
+    assert any("," in v for v in values) and not any("." in v for v in values), "Romanian decimal commas"

@@ -3,7 +3,8 @@
 - :func:`sliding_window_stepper`: one output cell at a time on a small array: the patch,
   the element-wise products, their sum, and the feature map filling up.
 - :func:`kernel_explorer`: an editable 3x3 / 5x5 kernel with presets, stride and padding,
-  applied live to a choice of images.
+  applied live to a choice of images; pointing at a cell of the feature map outlines its
+  patch on the input and shows the cell's row, column and value (CSS only, like the stepper).
 - :func:`filter_bank`: several kernels applied at once, all feature maps side by side
   (what one convolutional layer outputs).
 """
@@ -13,12 +14,13 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import cv2
 import ipywidgets as widgets
 import numpy as np
 
-from utils.i18n import tr
+from utils.i18n import fmt, tr
 from utils.layers.convolution import KERNELS, ConvolutionError, conv2d, conv_step, correlate2d, pad_amounts
 from utils.viz import DISPLAY_PERCENTILE, kernel_title, signed_range
 from utils.widgets.display import png_bytes, to_uint8
@@ -28,12 +30,14 @@ from utils.widgets.layout import (
     explorer_box,
     image_view,
     label_style,
+    rgb,
     row,
     show_image,
     style_sheet,
 )
 
 _DISPLAY_WIDTH = 240  # pixels: small images are enlarged to about this width
+_OUTLINE = "#d4a017"  # the darker gold that outlines a lit patch / output cell (COLOURS["window"] on white is faint)
 
 
 def _zoom_for(image: np.ndarray) -> int:
@@ -114,9 +118,9 @@ def _hover_rules(scope: str, outputs: tuple[int, int]) -> str:
             name = _cell_name(row_index, col_index)
             hovered = f".{scope}:has(.sws-output td[data-cell='{name}']:hover)"
             rules.append(f"{hovered} .sws-input td[data-windows~='{name}'] "
-                         f"{{background:{window} !important;outline:2px solid #d4a017;outline-offset:-2px}}")
+                         f"{{background:{window} !important;outline:2px solid {_OUTLINE};outline-offset:-2px}}")
             rules.append(f"{hovered} .sws-output td[data-cell='{name}'] {{background:{output} !important;"
-                         "outline:2px solid #d4a017;outline-offset:-2px}")
+                         f"outline:2px solid {_OUTLINE};outline-offset:-2px}}")
             rules.append(f"{hovered} .sws-hover[data-cell='{name}'] {{display:block}}")
     return "<style>" + "\n".join(rules) + "</style>"
 
@@ -273,6 +277,225 @@ def sliding_window_stepper(image: np.ndarray, kernel: np.ndarray, stride: int = 
 
 
 _CUSTOM = "custom"
+#: At most this many hover cells per side of the feature map: a larger map (the 266x266 photo) is
+#: pointed at in square groups of cells, which keeps the HTML of one update small (~2,300 cells).
+_HOVER_SIDE = 48
+
+
+@dataclass(frozen=True)
+class HoverSpan:
+    """One row (or column) of the kernel explorer's hover grid, along one axis.
+
+    ``first``..``last``: the output cells it covers (inclusive; equal unless the map is grouped);
+    ``start``..``end``: the input pixels their windows read, clipped to the image (end exclusive);
+    ``clipped_before`` / ``clipped_after``: the windows run off the image there ('same' padding).
+    """
+
+    first: int
+    last: int
+    start: int
+    end: int
+    clipped_before: bool
+    clipped_after: bool
+
+
+@dataclass(frozen=True)
+class HoverGeometry:
+    """Where every hover cell of the kernel explorer reads the input: rows x columns of :class:`HoverSpan`."""
+
+    image_shape: tuple[int, int]
+    map_shape: tuple[int, int]
+    group: int  # output cells per hover cell along each axis (1: one hover cell per output cell)
+    rows: tuple[HoverSpan, ...]
+    cols: tuple[HoverSpan, ...]
+    kernel: int
+    stride: int
+    pads: tuple[int, int]  # zeros above and left of the image
+
+
+def _hover_spans(size: int, kernel: int, stride: int, padding: str, out: int, group: int) -> tuple[HoverSpan, ...]:
+    """The windows of output cells 0..out-1 along one axis, ``group`` cells at a time (a last group of
+    one cell joins the one before it): in padded coordinates cell i reads ``i*stride .. i*stride + kernel``,
+    so ``pad`` less in the image's."""
+    pad = pad_amounts(size, kernel, stride, padding)[0]
+    firsts = list(range(0, out, group))
+    if group > 1 and len(firsts) > 1 and out - firsts[-1] == 1:
+        firsts.pop()
+    spans = []
+    for index, first in enumerate(firsts):
+        last = (firsts[index + 1] if index + 1 < len(firsts) else out) - 1
+        start, end = first * stride - pad, last * stride - pad + kernel
+        spans.append(HoverSpan(first, last, max(start, 0), min(end, size), start < 0, end > size))
+    return tuple(spans)
+
+
+def _hover_geometry(image_shape: tuple[int, int], map_shape: tuple[int, int], kernel: int, stride: int,
+                    padding: str) -> HoverGeometry:
+    """The hover grid of a ``map_shape`` feature map of a ``kernel`` x ``kernel`` correlation of ``image_shape``."""
+    group = max(1, -(-max(map_shape) // _HOVER_SIDE))
+    return HoverGeometry(tuple(image_shape), tuple(map_shape), group,
+                         _hover_spans(image_shape[0], kernel, stride, padding, map_shape[0], group),
+                         _hover_spans(image_shape[1], kernel, stride, padding, map_shape[1], group), kernel, stride,
+                         (pad_amounts(image_shape[0], kernel, stride, padding)[0], pad_amounts(image_shape[1], kernel, stride, padding)[0]))
+
+
+def _css_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ") + '"'
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.5f}%"
+
+
+def _counter_rules(cells: str, geometry: HoverGeometry) -> list[str]:
+    """CSS counters that number the hover grid's rows and columns: ``kx-r0``..``kx-r1`` the output rows of the
+    hovered cell, ``kx-c0``..``kx-c1`` its columns (equal when every output cell has its own hover cell).
+
+    Every group has ``group`` cells but the last (its own increment), so a handful of rules number them all;
+    a rule per row or column (or a custom property per cell) would make every update's style work grow with
+    the grid.
+    """
+    group = geometry.group
+
+    def last_step(spans: tuple[HoverSpan, ...]) -> int:  # kx-*1 of the last group minus that of the one before
+        return spans[-1].last - (spans[-2].last if len(spans) > 1 else -1)
+
+    row_step, col_step = last_step(geometry.rows), last_step(geometry.cols)
+    first_col = group if len(geometry.cols) > 1 else col_step
+    reset_cols = f"counter-reset:kx-c0 {-group} kx-c1 -1"
+    return [f"{cells} {{counter-reset:kx-r0 {-group} kx-r1 -1}}",
+            f"{cells} td {{counter-increment:kx-c0 {group} kx-c1 {group}}}",
+            f"{cells} td:last-child {{counter-increment:kx-c0 {group} kx-c1 {col_step}}}",
+            # after td:last-child: a grid of one column has a first cell that is also the last
+            f"{cells} td:first-child {{{reset_cols};counter-increment:kx-c0 {group} kx-c1 {first_col} kx-r0 {group} kx-r1 {group}}}",
+            f"{cells} tr:last-child td:first-child {{{reset_cols};"
+            f"counter-increment:kx-c0 {group} kx-c1 {first_col} kx-r0 {group} kx-r1 {row_step}}}"]
+
+
+def _patch_rules(root: str, geometry: HoverGeometry, axis: str) -> list[str]:
+    """Where the patch box goes along one axis ('row': top and height, 'col': left and width), in percent of the picture.
+
+    Inside the image a hover cell's patch starts ``group * stride`` pixels after the one before
+    it, so one formula places it: ``index * step - pad``. The hovered index reaches the box as
+    its binary digits, one ``:has()`` rule per digit (``--kx-r0``, ``--kx-r1``, ... = 0 or 1);
+    only the patches that differ (clipped at an edge, or a last group of another size) get a
+    rule of their own. A rule per row and column would make the browser search the whole grid
+    for the hovered cell once per rule, on every move of the pointer; this searches it about a
+    dozen times (measured in Chromium: the difference between a smooth and a sluggish readout).
+    """
+    row = axis == "row"
+    spans, size = (geometry.rows, geometry.image_shape[0]) if row else (geometry.cols, geometry.image_shape[1])
+    pad = geometry.pads[0 if row else 1]
+    start_name, extent_name, before, after = ("top", "height", "top", "bottom") if row else ("left", "width", "left", "right")
+    extent = (geometry.group - 1) * geometry.stride + geometry.kernel
+    name = "kx-r" if row else "kx-c"
+
+    def hovered(indices: list[int]) -> str:  # the :has() argument: the hovered cell is in one of these rows / columns
+        among = ", ".join(f":nth-child({index + 1})" for index in indices)
+        return f".kx-cells tr:is({among}) td:hover" if row else f".kx-cells td:hover:is({among})"
+
+    digits = max(1, (len(spans) - 1).bit_length())
+    index = " + ".join(f"{1 << digit} * var(--{name}{digit}, 0)" for digit in range(digits))
+    rules = [f"{root} .kx-patch {{{start_name}:calc(({index}) * {_percent(geometry.group * geometry.stride, size)} - "
+             f"{_percent(pad, size)});{extent_name}:{_percent(extent, size)}}}"]
+    for digit in range(digits):
+        members = [i for i in range(len(spans)) if i >> digit & 1]
+        if members:
+            rules.append(f"{root}:has({hovered(members)}) .kx-patch {{--{name}{digit}:1}}")
+    for i, span in enumerate(spans):
+        start = span.first * geometry.stride - pad
+        if (span.start, span.end) != (start, start + extent):  # clipped at an edge, or a group of another size
+            dashes = (f";border-{before}-style:dashed" if span.clipped_before else "") + \
+                     (f";border-{after}-style:dashed" if span.clipped_after else "")
+            rules.append(f"{root}:has({hovered([i])}) .kx-patch "
+                         f"{{{start_name}:{_percent(span.start, size)};{extent_name}:{_percent(span.end - span.start, size)}{dashes}}}")
+    return rules
+
+
+def _kernel_hover_rules(scope: str, geometry: HoverGeometry) -> str:
+    """CSS that links the kernel explorer's two pictures on hover, no JavaScript (the idea of :func:`_hover_rules`).
+
+    A transparent grid (``.kx-cells``, one cell per output cell, or per group of cells for a
+    large map) lies over the feature map. Pointing at one of its cells outlines it, moves the box
+    ``.kx-patch`` over the input onto the cell's patch (:func:`_patch_rules`, in percent of the
+    picture, so the box follows a picture that a narrow screen shrinks) and shows a readout under
+    the map: the cell's own ``::after``, whose row and column are CSS counters
+    (:func:`_counter_rules`) and whose value is the cell's ``data-v`` attribute (``content:
+    attr(...)``), so no rule is needed per cell. Only the geometry (image shape, kernel size,
+    stride, padding) is in here: a weight edit changes the cells' values, not this.
+
+    The grid is positioned out of flow with its layout contained: measured in Chromium, a
+    readout that appears then costs a layout of the grid (2-4 ms) instead of one of the whole
+    notebook page (12-15 ms).
+    """
+    window = COLOURS["window"]
+    fill = "rgba({}, {}, {}, 0.3)".format(*rgb("window"))
+    # ':has()' is anchored on the pictures' row (.kx-views), the nearest box holding both the map and the input:
+    # a change elsewhere in the explorer (the kernel grid's boxes) then never makes the browser re-check these rules
+    root, cells = f".{scope} .kx-views", f".{scope} .kx-cells"
+
+    def tracks(spans: tuple[HoverSpan, ...]) -> str:  # grid tracks in output cells (the last group may differ)
+        return " ".join(f"{span.last - span.first + 1}fr" for span in spans)
+
+    if geometry.group > 1:
+        where = (f'{_css_string(tr("rows ", "rândurile "))} counter(kx-r0) "–" counter(kx-r1) '
+                 f'{_css_string(tr(", columns ", ", coloanele "))} counter(kx-c0) "–" counter(kx-c1)')
+        value = (f'{_css_string(chr(10) + tr("values from ", "valori de la "))} attr(data-lo) '
+                 f'{_css_string(tr(" to ", " la "))} attr(data-hi)')
+    else:
+        where = f'{_css_string(tr("row ", "rândul "))} counter(kx-r0) {_css_string(tr(", column ", ", coloana "))} counter(kx-c0)'
+        value = f'{_css_string(chr(10) + tr("value ", "valoarea "))} attr(data-v)'
+    rules = [
+        f"{root} .kx-stack > * {{grid-area:1 / 1}}",
+        f"{root} .kx-overlay {{margin:2px !important;min-width:0;min-height:0;width:auto;height:auto;"
+        "align-self:stretch;justify-self:stretch}",
+        f"{root} .kx-overlay > .widget-html-content {{height:100%;line-height:0}}",
+        # out of flow and layout-contained: a readout appearing in the grid lays out the grid, not the page around it
+        f"{cells} {{display:grid;position:absolute;left:0;top:0;width:100%;height:100%;contain:size layout;margin:0;"
+        "border:0;cursor:crosshair;"
+        f"grid-template-rows:{tracks(geometry.rows)};grid-template-columns:{tracks(geometry.cols)}}}",
+        f"{cells} tbody, {cells} tr {{display:contents}}",
+        f"{cells} td {{display:block;padding:0;margin:0;border:0;min-width:0;min-height:0;background:transparent}}",
+        *_counter_rules(cells, geometry),
+        f"{cells} td:hover {{background:{fill};outline:2px solid {window};box-shadow:0 0 0 3px {_OUTLINE}}}",
+        f"{cells} td:hover::after {{content:{where} {value} var(--kx-clip, '');"
+        "position:absolute;left:0;top:calc(100% + 6px);width:100%;box-sizing:border-box;white-space:pre-wrap;"
+        f"font-size:12px;line-height:1.35;color:#222;background:white;border-left:4px solid {window};"
+        "padding:1px 6px;text-align:left;pointer-events:none;z-index:2}",
+        f"{root} .kx-patch {{display:none;position:absolute;box-sizing:content-box;margin:-2px;"
+        f"border:2px solid {window};box-shadow:0 0 0 1px {_OUTLINE};background:{fill};pointer-events:none}}",
+        f"{root}:has(.kx-cells td:hover) .kx-patch {{display:block}}",
+        f"{root}:has(.kx-cells td:hover) .kx-hint {{visibility:hidden}}",
+        *_patch_rules(root, geometry, "row"),
+        *_patch_rules(root, geometry, "col"),
+    ]
+    clipped = ([f"{cells} tr:nth-child({i + 1}) td" for i, span in enumerate(geometry.rows) if span.clipped_before or span.clipped_after] +
+               [f"{cells} td:nth-child({i + 1})" for i, span in enumerate(geometry.cols) if span.clipped_before or span.clipped_after])
+    if clipped:  # one rule for the cells whose patch runs off the image (the first and last rows and columns)
+        note = tr("patch clipped (dashed side): the rest of it is zero padding",
+                  "fereastră tăiată (latura întreruptă): restul ei e bordare cu zerouri")
+        rules.append(f"{', '.join(clipped)} {{--kx-clip:{_css_string(chr(10) + note)}}}")
+    return "<style>" + "\n".join(rules) + "</style>"
+
+
+def _cells_html(fmap: np.ndarray, geometry: HoverGeometry) -> str:
+    """The transparent hover grid over the feature map: one ``<td>`` per hover cell, carrying its value(s).
+
+    ``data-v`` is the output cell's value; a grouped cell carries its group's smallest and largest
+    value (``data-lo``, ``data-hi``). The end tags of ``<tr>`` and ``<td>`` are optional in HTML:
+    left out, they keep one update's HTML at about 15 bytes per cell (28 with two values).
+    """
+    if geometry.group == 1:
+        numbers = [fmt(value, ".4g") for value in (fmap + 0.0).ravel().tolist()]  # + 0.0: no "-0"
+        cells = [f"<td data-v={number}>" for number in numbers]
+    else:  # each group's smallest and largest value: numpy's reduceat reduces the slices between the groups' starts
+        rows, cols = [span.first for span in geometry.rows], [span.first for span in geometry.cols]
+        low = np.minimum.reduceat(np.minimum.reduceat(fmap, rows, axis=0), cols, axis=1) + 0.0
+        high = np.maximum.reduceat(np.maximum.reduceat(fmap, rows, axis=0), cols, axis=1) + 0.0
+        cells = [f"<td data-lo={fmt(lo, '.4g')} data-hi={fmt(hi, '.4g')}>" for lo, hi in zip(low.ravel().tolist(), high.ravel().tolist())]
+    width = len(geometry.cols)
+    return ("<table class='kx-cells'>" + "".join("<tr>" + "".join(cells[start:start + width])
+                                                  for start in range(0, len(cells), width)) + "</table>")
 
 
 class KernelExplorer(widgets.VBox):
@@ -283,7 +506,17 @@ class KernelExplorer(widgets.VBox):
     3x3). Outputs: ``input_view`` and ``feature_view`` (Image widgets), ``info`` (HTML: the
     feature map's shape and value range). ``feature_map`` and ``kernel`` hold the last result;
     ``timings`` the seconds each update took.
+
+    The two pictures are linked: pointing at a cell of the feature map outlines it, outlines its
+    patch on the input (clipped to the image where 'same' padding runs off it) and shows the
+    cell's row, column and value under the map. Pure CSS, no JavaScript (see
+    :func:`_kernel_hover_rules`): ``cell_overlay`` (HTML over the map, one transparent cell per
+    output cell with its value; a map wider than 48 cells is grouped, ``hover_geometry.group``
+    cells a side), ``patch_overlay`` (the box over the input) and ``hover_rules`` (the CSS, rebuilt
+    only when the geometry changes). ``hover_geometry`` is the last :class:`HoverGeometry`.
     """
+
+    _instances = 0
 
     def __init__(self, images: Mapping[str, np.ndarray], preset: str = "sobel_x"):
         if not images:
@@ -310,6 +543,17 @@ class KernelExplorer(widgets.VBox):
         self.input_view = image_view("png")
         self.feature_view = image_view("png")
         self.info = widgets.HTML(layout={"max_width": "calc(100% - 4px)"})
+        # the pointer link (see _kernel_hover_rules): one overlay over each picture, their CSS, a hint under the map
+        self.patch_overlay, self.cell_overlay = widgets.HTML("<div class='kx-patch'></div>"), widgets.HTML()
+        for overlay in (self.patch_overlay, self.cell_overlay):
+            overlay.add_class("kx-overlay")
+        self.hover_rules = widgets.HTML(layout=widgets.Layout(height="0px", margin="0px"))
+        # tall enough for the readout that covers it while the pointer is on the map (up to 4 lines of 12 px text)
+        self.hint = widgets.HTML(layout=widgets.Layout(min_height="80px", max_width="calc(100% - 4px)"))
+        self.hint.add_class("kx-hint")
+        self.hover_geometry: HoverGeometry | None = None
+        KernelExplorer._instances += 1
+        self.scope = f"kx-{KernelExplorer._instances}"  # the CSS rules of one explorer never reach another
         self.timings: list[float] = []
         self._input_png: dict[str, tuple[bytes, tuple[int, int]]] = {}
         self._loading = False
@@ -322,13 +566,22 @@ class KernelExplorer(widgets.VBox):
             cell.observe(self._on_edit, names="value")
         self._show_grid()
         self._update()
-        views = row([
-            column([widgets.HTML(f"<b>{tr('input', 'intrare')}</b>"), self.input_view]),
-            column([widgets.HTML(f"<b>{tr('feature map', 'hartă de trăsături')}</b>"), self.feature_view]),
-        ])
+        stacks = []
+        for picture, overlay in ((self.input_view, self.patch_overlay), (self.feature_view, self.cell_overlay)):
+            # the overlay lies on the picture: both in the one cell of a grid
+            stack = widgets.Box([picture, overlay], layout=widgets.Layout(display="grid", overflow="visible", max_width="100%"))
+            stack.add_class("kx-stack")
+            stacks.append(stack)
+        input_column = column([widgets.HTML(f"<b>{tr('input', 'intrare')}</b>"), stacks[0]])
+        map_column = column([widgets.HTML(f"<b>{tr('feature map', 'hartă de trăsături')}</b>"), stacks[1], self.hint])
+        for box in (input_column, map_column):
+            box.layout.overflow = "visible"  # the outlines and the readout may reach past a picture's edge
         controls = column([self.source, self.preset, self.size, self.stride, self.padding])
         kernel = column([widgets.HTML(f"<b>{tr('kernel weights', 'ponderile nucleului')}</b>"), self.grid])
-        super().__init__([style_sheet(), row([controls, kernel]), views, self.info])
+        views = row([input_column, map_column])
+        views.add_class("kx-views")
+        super().__init__([style_sheet(), self.hover_rules, row([controls, kernel]), views, self.info])
+        self.add_class(self.scope)
         explorer_box(self)
 
     @property
@@ -413,8 +666,27 @@ class KernelExplorer(widgets.VBox):
         map_zoom = zoom * self.stride.value
         show_image(self.feature_view, _map_png(self.feature_map, map_zoom),
                    (self.feature_map.shape[0] * map_zoom, self.feature_map.shape[1] * map_zoom))
+        self._show_hover(image, self.feature_map.shape[1] * map_zoom)
         self.info.value = _range_text(self.feature_map)
         self.timings.append(time.perf_counter() - start)
+
+    def _show_hover(self, image: np.ndarray, map_width: int) -> None:
+        """The pointer link: its CSS and hint when the geometry changed, the cells' values always."""
+        geometry = _hover_geometry(image.shape, self.feature_map.shape, self.kernel.shape[0], self.stride.value,
+                                   self.padding.value)
+        if geometry != self.hover_geometry:
+            self.hover_geometry = geometry
+            self.hover_rules.value = _kernel_hover_rules(self.scope, geometry)
+            if geometry.group == 1:
+                hint = tr("point at a cell of the feature map to see its patch on the input",
+                          "indicați o celulă a hărții de trăsături ca să vedeți fereastra ei pe intrare")
+            else:
+                size = f"{geometry.group}×{geometry.group}"
+                hint = tr(f"point at the feature map to see where it comes from (a large map: one square = {size} cells)",
+                          f"indicați harta de trăsături ca să vedeți de unde vine (o hartă mare: un pătrat = {size} celule)")
+            self.hint.value = f"<div style='font-size:12px;line-height:1.35;font-style:italic'>{hint}</div>"
+            self.hint.layout.width = f"{map_width}px"
+        self.cell_overlay.value = _cells_html(self.feature_map, geometry)
 
 
 def kernel_explorer(images: Mapping[str, np.ndarray], preset: str = "sobel_x") -> KernelExplorer:

@@ -416,3 +416,10 @@ def test_the_hover_readout_in_romanian(images, romanian):
     assert "fereastră tăiată" in rules and "pătrat = 2×2 celule" in explorer.hint.value
     values = [v for row in _cell_values(explorer.cell_overlay.value) for cell in row for v in cell]
     assert any("," in v for v in values) and not any("." in v for v in values), "Romanian decimal commas"
+
+
+def test_the_feature_map_range_is_written_with_decimal_commas_in_romanian(romanian):
+    from utils.widgets.convolution import _range_text
+
+    text = _range_text(np.array([[-0.25, 1.5], [0.75, 0.5]], dtype=np.float32))
+    assert "valori de la -0,25 la 1,5" in text and "1.5" not in text

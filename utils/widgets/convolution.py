@@ -62,13 +62,14 @@ def _map_png(fmap: np.ndarray, zoom: int) -> bytes:
 
 def _range_text(fmap: np.ndarray) -> str:
     low, high = signed_range(fmap, DISPLAY_PERCENTILE)
+    lo, hi = fmt(float(low), ".4g"), fmt(float(high), ".4g")  # decimal commas in Romanian
     if low < 0 and np.isclose(low, -high):  # centred on 0: an edge-like map
-        scale = tr(f"mid-gray = 0, black &le; {low:.4g}, white &ge; {high:.4g}",
-                   f"gri mediu = 0, negru &le; {low:.4g}, alb &ge; {high:.4g}")
+        scale = tr(f"mid-gray = 0, black &le; {lo}, white &ge; {hi}", f"gri mediu = 0, negru &le; {lo}, alb &ge; {hi}")
     else:
-        scale = tr(f"black &le; {low:.4g}, white &ge; {high:.4g}", f"negru &le; {low:.4g}, alb &ge; {high:.4g}")
+        scale = tr(f"black &le; {lo}, white &ge; {hi}", f"negru &le; {lo}, alb &ge; {hi}")
     return (f"{tr('feature map', 'hartă de trăsături')} {fmap.shape[0]}x{fmap.shape[1]}, "
-            f"{tr('values from', 'valori de la')} {fmap.min():.4g} {tr('to', 'la')} {fmap.max():.4g} ({scale})")
+            f"{tr('values from', 'valori de la')} {fmt(float(fmap.min()), '.4g')} {tr('to', 'la')} "
+            f"{fmt(float(fmap.max()), '.4g')} ({scale})")
 
 
 # --------------------------------------------------------------------------- sliding window

@@ -601,7 +601,8 @@ def train(
 
     dataset = _load_data(data, cache)
     seed = int(recipe["seed"])
-    hp = recipe["training"]
+    # the optional settings' defaults, for recipes given as dicts and runs saved before a key existed
+    hp = {**OPTIONAL_TRAINING_KEYS, **recipe["training"]}
     # --limit overrides the recipe's own limits (a resumed run keeps those it started with).
     train_limit = limit if limit is not None else hp.get("train_images")
     val_limit = limit if limit is not None else hp.get("validation_images")
@@ -642,6 +643,7 @@ def train(
     # shuffles do not repeat those of the first epochs.
     keras.utils.set_random_seed(seed + initial_epoch)
     steps_per_epoch = math.ceil(len(train_faces) / hp["batch_size"])
+    plateau_schedule = hp["schedule"] == "plateau"
     if resume is None:
         # The policy applies to the layers built under it (a resumed model's layers carry
         # theirs in the checkpoint); the augmenter and everything after stay float32.
@@ -655,7 +657,7 @@ def train(
         finally:
             keras.mixed_precision.set_global_policy("float32")
         set_batch_norm_momentum(model, hp.get("batch_norm_momentum", 0.99))
-        if hp.get("schedule", "cosine") == "plateau":
+        if plateau_schedule:
             schedule = float(hp["learning_rate"])  # a variable of the optimizer, lowered by PlateauSchedule
         else:
             schedule = make_schedule(learning_rate=hp["learning_rate"], epochs=total_epochs, steps_per_epoch=steps_per_epoch,
@@ -683,8 +685,8 @@ def train(
         sample_weights=weights, seed=seed + initial_epoch,
     )
     checkpoint = RunCheckpoint(run, best=float(state.get("best", -math.inf)), wait=int(state.get("epochs_without_improvement", 0)))
-    plateau = ([PlateauSchedule(checkpoint, patience=int(hp.get("plateau_patience", 3)), factor=float(hp.get("plateau_factor", 0.5)),
-                                min_rate=hp["learning_rate"] * hp["final_fraction"])] if hp.get("schedule", "cosine") == "plateau" else [])
+    plateau = ([PlateauSchedule(checkpoint, patience=int(hp["plateau_patience"]), factor=float(hp["plateau_factor"]),
+                                min_rate=hp["learning_rate"] * hp["final_fraction"])] if plateau_schedule else [])
     callbacks = [EpochLog(run), *plateau, checkpoint, ResumableEarlyStopping(checkpoint, patience=hp["early_stopping_patience"])]
     model.fit(train_data, validation_data=val_data, epochs=total_epochs, initial_epoch=initial_epoch,
               callbacks=callbacks, verbose=verbose)

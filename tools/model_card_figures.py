@@ -1,7 +1,8 @@
 """The model card's figures, measured again: ``python -m tools.model_card_figures --data ../shared/fer2013``.
 
 Writes ``models/confusion_public_test.png`` and ``models/training_curves.png`` (from a run's
-history.csv) and prints one JSON object with the calibration figures the card quotes: ECE with
+history.csv), with ``--compare RUN RUN ...`` also ``models/runs_compared.png`` (those runs'
+curves in one figure), and prints one JSON object with the calibration figures the card quotes: ECE with
 and without flip averaging, the mean top probability, and a temperature fitted on the
 even-numbered PublicTest faces and judged on the odd-numbered ones.
 """
@@ -26,12 +27,22 @@ def read_history(path: Path) -> dict[str, list[float]]:
     return {key: [float(row[key]) for row in rows] for key in rows[0]}
 
 
+def runs_figure(run_dirs: list[Path]):
+    """Training and PublicTest curves of several runs (their history.csv) in one figure."""
+    from utils import viz
+
+    histories = {Path(run).name: read_history(Path(run) / "history.csv") for run in run_dirs}
+    return viz.compare_training_curves(histories, title="training (solid) vs PublicTest (dashed)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, help="FER2013 root with the PublicTest split")
     parser.add_argument("--model", default=None, help="a .keras model (default: the shipped one)")
     parser.add_argument("--run", default=str(ROOT / "runs" / "wide2"), help="the run whose history.csv to plot")
-    parser.add_argument("--out", default=str(ROOT / "models"), help="folder for the two PNG files")
+    parser.add_argument("--out", default=str(ROOT / "models"), help="folder for the PNG files")
+    parser.add_argument("--compare", nargs="+", default=None, metavar="RUN",
+                        help="also draw these runs' curves together (runs_compared.png)")
     args = parser.parse_args(argv)
 
     import matplotlib
@@ -59,6 +70,11 @@ def main(argv: list[str] | None = None) -> int:
     figure = viz.plot_history(history, title=f"{Path(args.run).name}: training vs PublicTest")
     figure.savefig(out / "training_curves.png", dpi=110, bbox_inches="tight")
 
+    figures = [out / "confusion_public_test.png", out / "training_curves.png"]
+    if args.compare:
+        figures.append(out / "runs_compared.png")
+        runs_figure([Path(run) for run in args.compare]).savefig(figures[-1], dpi=110, bbox_inches="tight")
+
     even, odd = slice(0, None, 2), slice(1, None, 2)
     temperature = calibration.fit_temperature(shipped[even], labels[even])
     scaled = calibration.apply_temperature(shipped[odd], temperature)
@@ -74,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         "ece_odd_after": calibration.expected_calibration_error(scaled, labels[odd]),
         "nll_odd_before": calibration.negative_log_likelihood(shipped[odd], labels[odd]),
         "nll_odd_after": calibration.negative_log_likelihood(scaled, labels[odd]),
-        "figures": [str(out / "confusion_public_test.png"), str(out / "training_curves.png")],
+        "figures": [str(path) for path in figures],
     }
     print(json.dumps(report, indent=2))
     return 0

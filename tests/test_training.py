@@ -338,3 +338,19 @@ def test_bfloat16_is_fast_reads_the_cpu_flags():
     assert bfloat16_is_fast("flags : fpu amx_bf16 amx_tile")
     assert not bfloat16_is_fast("flags : fpu sse avx2 avx512f")
     assert not bfloat16_is_fast("")
+
+
+@pytest.mark.parametrize("path", sorted((PROJECT_ROOT / "models").glob("recipe*.json")), ids=lambda p: p.name)
+def test_every_committed_recipe_is_valid_and_its_run_used_it(path):
+    """Each recipe in models/ reads cleanly, builds a network that drops no cell, and the run named
+    after it (if committed) trained with exactly these settings."""
+    from utils.training import read_recipe
+
+    recipe = read_recipe(path)
+    Architecture.from_dict(recipe["model"])  # refuses a pooling that drops cells
+    runs = {"recipe.json": "wide2", "recipe_flip_only.json": "flip_only", "recipe_narrow.json": "shipped"}
+    settings = PROJECT_ROOT / "runs" / runs.get(path.name, "-") / "settings.json"
+    if settings.is_file():
+        used = json.loads(settings.read_text())["recipe"]
+        for section in ("model", "augmentation"):
+            assert {k: used[section][k] for k in recipe[section]} == recipe[section], (path.name, section)

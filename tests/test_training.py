@@ -348,7 +348,8 @@ def test_every_committed_recipe_is_valid_and_its_run_used_it(path):
 
     recipe = read_recipe(path)
     Architecture.from_dict(recipe["model"])  # refuses a pooling that drops cells
-    runs = {"recipe.json": "wide2", "recipe_flip_only.json": "flip_only", "recipe_narrow.json": "shipped"}
+    runs = {"recipe.json": "wide2", "recipe_flip_only.json": "flip_only",
+            "recipe_global_average.json": "global_average", "recipe_narrow.json": "shipped"}
     settings = PROJECT_ROOT / "runs" / runs.get(path.name, "-") / "settings.json"
     if settings.is_file():
         used = json.loads(settings.read_text())["recipe"]

@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, help="FER2013 root with the PublicTest split")
     parser.add_argument("--model", default=None, help="a .keras model (default: the shipped one)")
-    parser.add_argument("--run", default=str(ROOT / "runs" / "wide2"), help="the run whose history.csv to plot")
+    parser.add_argument("--run", default=str(ROOT / "runs" / "global_average_2"), help="the run whose history.csv to plot (default: the shipped model's)")
     parser.add_argument("--out", default=str(ROOT / "models"), help="folder for the PNG files")
     parser.add_argument("--compare", nargs="+", default=None, metavar="RUN",
                         help="also draw these runs' curves together (runs_compared.png)")

@@ -34,13 +34,13 @@ def test_the_shipped_ablation_files_are_valid(name):
     assert names[0] == "base" and len(names) == len(set(names)) >= 7
 
 
-
 @pytest.mark.parametrize("name", ["ablations.json", "ablations_quick.json", "ablations_medium.json"])
 def test_every_variant_changes_its_base(name):
     """A variant whose changes equal the base recipe (e.g. a head the base already has) would be a second base run."""
     spec = read_spec(PROJECT_ROOT / "models" / name)
     for variant in spec["variants"][1:]:
         assert apply_changes(spec["base_recipe"], variant.get("changes", {})) != spec["base_recipe"], (name, variant["name"])
+
 
 def test_the_medium_search_asks_the_full_searchs_questions_of_a_half_width_base():
     full, medium = read_spec(PROJECT_ROOT / "models" / "ablations.json"), read_spec(PROJECT_ROOT / "models" / "ablations_medium.json")
